@@ -1,0 +1,201 @@
+//! The one error type every storage returns.
+
+use std::borrow::Cow;
+use std::error::Error as StdError;
+use std::fmt;
+
+use crate::codec::CodecError;
+
+/// The underlying cause of a [`StorageError`], as boxed by adapters.
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// What went wrong, in terms a caller can act on.
+///
+/// The list may grow, so match it with a wildcard arm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A conditional write ([`crate::VersionedStorage::store_if`]) found the slot in another state than expected.
+    /// Nothing was written; load the current value and try again.
+    Conflict,
+    /// The backend could not be reached (connection refused, server gone, network down).
+    Unavailable,
+    /// The backend did not answer in time.
+    Timeout,
+    /// The backend refused the credentials or the operation (authentication, authorization, file permissions).
+    PermissionDenied,
+    /// The storage is configured wrongly: a bad URL, a missing bucket, table or directory, a path that is a directory.
+    Config,
+    /// Stored data could not be understood: a truncated, damaged or foreign blob.
+    Corrupt,
+    /// The value is larger than the backend accepts.
+    TooLarge,
+    /// The backend cannot do what was asked (a feature it lacks, or a format version this build cannot read).
+    Unsupported,
+    /// The caller passed an invalid argument (a bad slot name, an invalid session field).
+    InvalidInput,
+    /// Anything else; the source says more.
+    Other,
+}
+
+impl ErrorKind {
+    /// A short lower-case name for the kind, as used in messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Unavailable => "unavailable",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::PermissionDenied => "permission denied",
+            ErrorKind::Config => "configuration error",
+            ErrorKind::Corrupt => "corrupt data",
+            ErrorKind::TooLarge => "too large",
+            ErrorKind::Unsupported => "unsupported",
+            ErrorKind::InvalidInput => "invalid input",
+            ErrorKind::Other => "other error",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error from a session storage: a [`kind`](Self::kind), the name of the backend, a message, and the
+/// underlying error kept as [`source`](StdError::source).
+///
+/// The `Display` form is `"<backend>: <kind>: <message>"`; it never contains key material or credentials
+/// (adapters redact them before building the message). The cause is not repeated in `Display`: walk
+/// [`source`](StdError::source) (or use an error reporter such as `anyhow`'s `{:#}`) to print it.
+///
+/// ```
+/// use session_core::{ErrorKind, StorageError};
+///
+/// let err = StorageError::new(ErrorKind::Unavailable, "redis", "connection refused by 127.0.0.1:6379");
+/// assert!(err.is_retryable());
+/// assert_eq!(err.to_string(), "redis: unavailable: connection refused by 127.0.0.1:6379");
+/// ```
+pub struct StorageError {
+    kind: ErrorKind,
+    backend: Cow<'static, str>,
+    message: Cow<'static, str>,
+    source: Option<BoxError>,
+}
+
+impl StorageError {
+    /// Builds an error of `kind` raised by `backend` (a short name such as `"file"` or `"redis"`).
+    pub fn new(
+        kind: ErrorKind,
+        backend: impl Into<Cow<'static, str>>,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        StorageError {
+            kind,
+            backend: backend.into(),
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// Attaches the underlying error, kept as [`source`](StdError::source).
+    #[must_use]
+    pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The backend that raised the error (`"file"`, `"sled"`, `"redis"`, `"memory"`, ...).
+    pub fn backend(&self) -> &str {
+        &self.backend
+    }
+
+    /// The human-readable message, without the backend name and kind.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Whether calling the same operation again, unchanged, may succeed: true for
+    /// [`Unavailable`](ErrorKind::Unavailable) and [`Timeout`](ErrorKind::Timeout).
+    ///
+    /// A [`Conflict`](ErrorKind::Conflict) is not retryable as is: the caller must load the current value and
+    /// version first.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self.kind, ErrorKind::Unavailable | ErrorKind::Timeout)
+    }
+
+    /// The codec error behind this error, if it was raised by decoding or encoding a [`crate::Session`].
+    pub fn codec_error(&self) -> Option<&CodecError> {
+        self.source.as_deref()?.downcast_ref::<CodecError>()
+    }
+}
+
+impl fmt::Debug for StorageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StorageError")
+            .field("kind", &self.kind)
+            .field("backend", &self.backend)
+            .field("message", &self.message)
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+impl fmt::Display for StorageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}: {}", self.backend, self.kind, self.message)
+    }
+}
+
+impl StdError for StorageError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+impl From<CodecError> for StorageError {
+    /// A codec failure becomes [`ErrorKind::Corrupt`], except
+    /// [`CodecError::UnsupportedVersion`], which becomes [`ErrorKind::Unsupported`]: the data may be fine, this
+    /// build is too old to read it.
+    fn from(err: CodecError) -> Self {
+        let kind = match err {
+            CodecError::UnsupportedVersion { .. } => ErrorKind::Unsupported,
+            _ => ErrorKind::Corrupt,
+        };
+        StorageError::new(kind, "codec", err.to_string()).with_source(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_and_source_are_separate() {
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied");
+        let err = StorageError::new(ErrorKind::PermissionDenied, "file", "cannot write /x")
+            .with_source(io);
+        assert_eq!(err.to_string(), "file: permission denied: cannot write /x");
+        assert_eq!(err.source().unwrap().to_string(), "denied");
+        assert!(!err.is_retryable());
+    }
+
+    #[test]
+    fn codec_errors_map_to_kinds() {
+        let err = StorageError::from(CodecError::Truncated);
+        assert_eq!(err.kind(), ErrorKind::Corrupt);
+        assert_eq!(err.codec_error(), Some(&CodecError::Truncated));
+        let err = StorageError::from(CodecError::UnsupportedVersion {
+            found: 9,
+            supported: 1,
+        });
+        assert_eq!(err.kind(), ErrorKind::Unsupported);
+    }
+}

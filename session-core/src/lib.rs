@@ -1,0 +1,56 @@
+//! The core of tgsession: a Telegram (MTProto) session is a byte string in a slot.
+//!
+//! - [`SessionStorage`] is the two-method async interface every backend implements (`load` / `store`), with
+//!   the optional extensions [`SessionDelete`] and [`VersionedStorage`] (compare-and-swap). Their contracts are
+//!   documented on the traits and checked by the `session-conformance` crate.
+//! - [`StorageError`] is the one error type, with an [`ErrorKind`] to act on and the driver's error as source.
+//! - [`Slot`] validates slot names once for every backend.
+//! - [`MemoryStorage`] / [`MemoryStore`] are the in-memory reference implementation.
+//! - [`Session`] models everything a client keeps (keys per DC, addresses, salts, user, update state, peers,
+//!   device info); [`Session::encode`] / [`Session::decode`] are its versioned, checksummed binary codec
+//!   (specified in `docs/FORMAT.md`), and [`SessionStorageExt`] adds `load_session` / `store_session` to every
+//!   storage.
+//!
+//! ```
+//! use session_core::{AuthKey, DcEntry, MemoryStorage, Session, SessionStorageExt};
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let storage = MemoryStorage::new();
+//! let mut session = Session::new();
+//! session.home_dc = Some(2);
+//! let mut dc = DcEntry::new(2);
+//! dc.ipv4 = Some("149.154.167.51:443".parse().unwrap());
+//! dc.auth_key = Some(AuthKey::new([1; 256]));
+//! session.dcs.push(dc);
+//!
+//! storage.store_session(&session).await?;
+//! let loaded = storage.load_session().await?.expect("just stored");
+//! assert_eq!(loaded.home_auth_key().map(|k| k.id()), session.home_auth_key().map(|k| k.id()));
+//! # Ok::<(), session_core::StorageError>(())
+//! # }).unwrap();
+//! ```
+
+mod auth_key;
+pub mod codec;
+mod error;
+mod ext;
+mod memory;
+mod session;
+mod slot;
+mod storage;
+mod version;
+
+pub use bytes::Bytes;
+
+pub use crate::auth_key::{AuthKey, AuthKeyId};
+pub use crate::codec::CodecError;
+pub use crate::error::{BoxError, ErrorKind, StorageError};
+pub use crate::ext::SessionStorageExt;
+pub use crate::memory::{MemoryStorage, MemoryStore};
+pub use crate::session::{
+    DcEntry, DcFlags, DeviceInfo, Peer, PeerClass, PeerId, PeerKind, Session, TempAuthKey,
+    UnknownSections, UpdateState, User,
+};
+pub use crate::slot::Slot;
+pub use crate::storage::{SessionDelete, SessionStorage, VersionedStorage};
+pub use crate::version::{Expect, Version};

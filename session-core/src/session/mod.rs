@@ -1,0 +1,135 @@
+//! The `Session` model: everything a Telegram client keeps between runs.
+
+mod dc;
+mod peer;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use self::dc::{DcEntry, DcFlags, TempAuthKey};
+pub use self::peer::{Peer, PeerClass, PeerId, PeerKind};
+use crate::auth_key::AuthKey;
+pub use crate::codec::UnknownSections;
+
+/// One Telegram login: the superset of what MTProto clients keep between runs.
+///
+/// Every field is public and optional, so a session can be built from whatever a client (or another
+/// library's file) knows. [`Session::encode`] and [`Session::decode`] turn it into the compact, checksummed
+/// format described in `docs/FORMAT.md`; with serde it exports to JSON for inspection.
+///
+/// `Debug` never shows key bytes: auth keys print as their key id.
+///
+/// ```
+/// use session_core::{AuthKey, DcEntry, Session};
+///
+/// let mut session = Session::default();
+/// session.home_dc = Some(2);
+/// let mut dc = DcEntry::new(2);
+/// dc.ipv4 = Some("149.154.167.51:443".parse().unwrap());
+/// dc.auth_key = Some(AuthKey::new([7; 256]));
+/// session.dcs.push(dc);
+///
+/// let bytes = session.encode().unwrap();
+/// assert_eq!(Session::decode(&bytes).unwrap(), session);
+/// assert!(!format!("{session:?}").contains("7, 7, 7"));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Session {
+    /// The DC the account lives in (where the client connects first).
+    pub home_dc: Option<i32>,
+    /// Known data-center endpoints with their keys, salts and clock offsets, in the order the client keeps
+    /// them. A DC id may appear more than once (IPv4 and media-only endpoints, for example).
+    pub dcs: Vec<DcEntry>,
+    /// Whether the session belongs to Telegram's test servers.
+    pub test_mode: bool,
+    /// The logged-in account, once known.
+    pub user: Option<User>,
+    /// Where the client stopped reading updates.
+    pub update_state: Option<UpdateState>,
+    /// Cached peers (users, groups, channels) with the access hashes needed to address them.
+    #[serde(with = "self::peer::as_list")]
+    pub peers: BTreeMap<PeerId, Peer>,
+    /// How the client presents itself to Telegram, so it can present itself the same way every time.
+    pub device: Option<DeviceInfo>,
+    /// The application's api id.
+    pub api_id: Option<i32>,
+    /// The id of an open takeout (data export) session.
+    pub takeout_id: Option<i64>,
+    /// When the session was created, in Unix seconds.
+    pub created_at: Option<i64>,
+    /// When the session was last changed, in Unix seconds (set by the client; the codec does not touch it).
+    pub updated_at: Option<i64>,
+    /// Sections written by a newer version of this format that this version does not know; kept so that
+    /// decoding and re-encoding a session never loses them.
+    pub unknown_sections: UnknownSections,
+}
+
+impl Session {
+    /// An empty session.
+    pub fn new() -> Session {
+        Session::default()
+    }
+
+    /// The first DC entry with id `dc_id` that has a permanent auth key.
+    pub fn auth_key(&self, dc_id: i32) -> Option<&AuthKey> {
+        self.dcs
+            .iter()
+            .filter(|dc| dc.id == dc_id)
+            .find_map(|dc| dc.auth_key.as_ref())
+    }
+
+    /// The permanent auth key of the home DC, if any.
+    pub fn home_auth_key(&self) -> Option<&AuthKey> {
+        self.auth_key(self.home_dc?)
+    }
+}
+
+/// The logged-in account.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct User {
+    /// The user id.
+    pub id: i64,
+    /// Whether the account is a bot.
+    pub bot: bool,
+    /// The account's username, without `@`.
+    pub username: Option<String>,
+    /// The DC the account lives in, when known.
+    pub dc: Option<i32>,
+}
+
+/// The update state: where the client stopped reading updates.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct UpdateState {
+    /// The common message box's pts.
+    pub pts: i32,
+    /// The secret-chat qts.
+    pub qts: i32,
+    /// The date of the last update, in Unix seconds.
+    pub date: i32,
+    /// The sequence number.
+    pub seq: i32,
+    /// The pts of each channel, by bare channel id.
+    pub channels: BTreeMap<i64, i32>,
+}
+
+/// How the client presents itself in `initConnection`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeviceInfo {
+    /// Device model, such as `"Desktop"`.
+    pub device_model: String,
+    /// Operating system version, such as `"Linux 6.1"`.
+    pub system_version: String,
+    /// Application version, such as `"1.0.0"`.
+    pub app_version: String,
+    /// The system language code, such as `"en"`.
+    pub system_lang_code: String,
+    /// The language pack name (often empty).
+    pub lang_pack: String,
+    /// The language code, such as `"en"`.
+    pub lang_code: String,
+}
