@@ -1,1 +1,5 @@
-//! placeholder
+//! The Redis adapter of tgsession (`RedisStorage`).
+//!
+//! **This crate is empty for now.** It is reserved in the workspace so its name and place are fixed; the adapter,
+//! its conformance tests against a real server and its documentation arrive with the server-adapters issue.
+//! Until then, use `session-file` or `session-sled`.

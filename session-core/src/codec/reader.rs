@@ -69,6 +69,14 @@ impl<'a> Reader<'a> {
         Ok(count)
     }
 
+    /// A [`count`](Self::count) of a list whose section is omitted when empty, so 0 is not canonical.
+    pub(crate) fn nonzero_count(&mut self, field: &'static str, min_element_size: usize) -> Result<usize, CodecError> {
+        match self.count(min_element_size)? {
+            0 => Err(CodecError::invalid(field, "an empty list must be omitted, not written with count 0")),
+            n => Ok(n),
+        }
+    }
+
     /// Fails unless every byte was consumed.
     pub(crate) fn finish(self, field: &'static str) -> Result<(), CodecError> {
         if self.buf.is_empty() {

@@ -233,7 +233,7 @@ fn write_dcs(w: &mut Writer, dcs: &[DcEntry]) -> Result<(), CodecError> {
 }
 
 fn read_dcs(r: &mut Reader<'_>) -> Result<Vec<DcEntry>, CodecError> {
-    let n = r.count(MIN_DC_LEN)?;
+    let n = r.nonzero_count("dcs", MIN_DC_LEN)?;
     let mut dcs = Vec::with_capacity(n);
     for _ in 0..n {
         let id = r.i32()?;
@@ -467,7 +467,7 @@ fn write_peers(w: &mut Writer, peers: &BTreeMap<PeerId, Peer>) -> Result<(), Cod
 }
 
 fn read_peers(r: &mut Reader<'_>) -> Result<BTreeMap<PeerId, Peer>, CodecError> {
-    let n = r.count(MIN_PEER_LEN)?;
+    let n = r.nonzero_count("peers", MIN_PEER_LEN)?;
     let mut peers: Vec<(PeerId, Peer)> = Vec::with_capacity(n);
     for _ in 0..n {
         let code = r.u8()?;

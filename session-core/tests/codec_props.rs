@@ -1,0 +1,222 @@
+//! Property tests of the codec: random sessions round-trip exactly; random, mutated and truncated encodings
+//! decode to `Err` or to a session that re-encodes to the same bytes, never a panic.
+
+use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+
+use proptest::collection::{btree_map, vec};
+use proptest::prelude::*;
+use session_core::{
+    AuthKey, DcEntry, DcFlags, DeviceInfo, Peer, PeerId, PeerKind, Session, TempAuthKey, UpdateState,
+    User,
+};
+
+fn auth_key() -> impl Strategy<Value = AuthKey> {
+    vec(any::<u8>(), AuthKey::LEN).prop_map(|bytes| AuthKey::from_slice(&bytes).expect("256 bytes"))
+}
+
+fn text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-zA-Z0-9_]{0,32}",
+        any::<String>().prop_map(|s| s.chars().take(40).collect()),
+    ]
+}
+
+fn dc_entry() -> impl Strategy<Value = DcEntry> {
+    (
+        (any::<i32>(), any::<[bool; 5]>()),
+        proptest::option::of((any::<u32>(), any::<u16>())),
+        proptest::option::of((any::<u128>(), any::<u16>(), any::<u32>(), any::<u32>())),
+        proptest::option::of(auth_key()),
+        proptest::option::of((auth_key(), any::<i64>())),
+        (any::<i64>(), any::<i32>()),
+    )
+        .prop_map(|((id, f), v4, v6, auth_key, temp, (server_salt, time_offset))| DcEntry {
+            id,
+            ipv4: v4.map(|(ip, port)| SocketAddrV4::new(Ipv4Addr::from(ip), port)),
+            ipv6: v6.map(|(ip, port, flow, scope)| SocketAddrV6::new(Ipv6Addr::from(ip), port, flow, scope)),
+            flags: DcFlags {
+                media_only: f[0],
+                cdn: f[1],
+                tcpo_only: f[2],
+                is_static: f[3],
+                this_port_only: f[4],
+            },
+            auth_key,
+            temp_auth_key: temp.map(|(key, expires_at)| TempAuthKey { key, expires_at }),
+            server_salt,
+            time_offset,
+        })
+}
+
+fn user() -> impl Strategy<Value = User> {
+    (any::<i64>(), any::<bool>(), proptest::option::of(text()), proptest::option::of(any::<i32>()))
+        .prop_map(|(id, bot, username, dc)| User { id, bot, username, dc })
+}
+
+fn update_state() -> impl Strategy<Value = UpdateState> {
+    (any::<[i32; 4]>(), btree_map(any::<i64>(), any::<i32>(), 0..8)).prop_map(|(n, channels)| UpdateState {
+        pts: n[0],
+        qts: n[1],
+        date: n[2],
+        seq: n[3],
+        channels,
+    })
+}
+
+fn device() -> impl Strategy<Value = DeviceInfo> {
+    vec(text(), 6).prop_map(|t| DeviceInfo {
+        device_model: t[0].clone(),
+        system_version: t[1].clone(),
+        app_version: t[2].clone(),
+        system_lang_code: t[3].clone(),
+        lang_pack: t[4].clone(),
+        lang_code: t[5].clone(),
+    })
+}
+
+const KINDS: [PeerKind; 7] = [
+    PeerKind::User,
+    PeerKind::Bot,
+    PeerKind::Chat,
+    PeerKind::Channel,
+    PeerKind::Broadcast,
+    PeerKind::Megagroup,
+    PeerKind::Gigagroup,
+];
+
+fn peers() -> impl Strategy<Value = BTreeMap<PeerId, Peer>> {
+    vec(
+        (
+            0..KINDS.len(),
+            any::<i64>(),
+            proptest::option::of(any::<i64>()),
+            proptest::option::of(text()),
+            proptest::option::of("[0-9]{5,15}"),
+            any::<bool>(),
+        ),
+        0..24,
+    )
+    .prop_map(|entries| {
+        entries
+            .into_iter()
+            .map(|(k, id, access_hash, username, phone, min)| {
+                let kind = KINDS[k];
+                let peer = Peer {
+                    kind,
+                    access_hash,
+                    username,
+                    phone,
+                    min,
+                };
+                (PeerId::new(kind.class(), id), peer)
+            })
+            .collect()
+    })
+}
+
+fn session() -> impl Strategy<Value = Session> {
+    (
+        (
+            proptest::option::of(any::<i32>()),
+            vec(dc_entry(), 0..4),
+            any::<bool>(),
+            proptest::option::of(user()),
+            proptest::option::of(update_state()),
+        ),
+        (
+            peers(),
+            proptest::option::of(device()),
+            proptest::option::of(any::<i32>()),
+            proptest::option::of(any::<i64>()),
+            proptest::option::of(any::<i64>()),
+            proptest::option::of(any::<i64>()),
+        ),
+    )
+        .prop_map(
+            |(
+                (home_dc, dcs, test_mode, user, update_state),
+                (peers, device, api_id, takeout_id, created_at, updated_at),
+            )| Session {
+                home_dc,
+                dcs,
+                test_mode,
+                user,
+                update_state,
+                peers,
+                device,
+                api_id,
+                takeout_id,
+                created_at,
+                updated_at,
+                ..Session::default()
+            },
+        )
+}
+
+/// Decodes `data`; whatever decodes must re-encode to exactly `data` (the format has one encoding per session).
+fn check_decode(data: &[u8]) {
+    if let Ok(session) = Session::decode(data) {
+        let again = session.encode().expect("a decoded session encodes");
+        assert_eq!(again, data, "a decoded session re-encodes to other bytes");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_sessions_round_trip_exactly(session in session()) {
+        let bytes = session.encode().unwrap();
+        prop_assert_eq!(Session::decode(&bytes).unwrap(), session.clone());
+        prop_assert_eq!(session.encode().unwrap(), bytes);
+    }
+
+    #[test]
+    fn random_bytes_never_panic(data in vec(any::<u8>(), 0..2048)) {
+        check_decode(&data);
+    }
+
+    #[test]
+    fn random_bodies_with_valid_frames_never_panic(body in vec(any::<u8>(), 0..1024)) {
+        // Framing checks pass, so the section parser sees arbitrary bytes.
+        let mut data = session_core::codec::MAGIC.to_vec();
+        data.extend_from_slice(&1u16.to_le_bytes());
+        data.extend_from_slice(&0u16.to_le_bytes());
+        data.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        data.extend_from_slice(&body);
+        let crc = crc32c::crc32c(&data);
+        data.extend_from_slice(&crc.to_le_bytes());
+        check_decode(&data);
+    }
+
+    #[test]
+    fn truncated_encodings_are_errors(session in session(), cut in any::<prop::sample::Index>()) {
+        let bytes = session.encode().unwrap();
+        let cut = cut.index(bytes.len());
+        prop_assert!(Session::decode(&bytes[..cut]).is_err());
+    }
+
+    #[test]
+    fn mutated_encodings_never_panic(
+        session in session(),
+        flips in vec((any::<prop::sample::Index>(), 1..=255u8), 1..4),
+        fix_checksum in any::<bool>(),
+    ) {
+        let mut bytes = session.encode().unwrap();
+        // Each position is flipped at most once, so flips never cancel out.
+        let flips: BTreeMap<usize, u8> = flips.into_iter().map(|(at, xor)| (at.index(bytes.len()), xor)).collect();
+        for (i, xor) in flips {
+            bytes[i] ^= xor;
+        }
+        if fix_checksum && bytes.len() >= 20 {
+            // Recompute the checksum so the mutation reaches the section parser.
+            let end = bytes.len() - 4;
+            let crc = crc32c::crc32c(&bytes[..end]);
+            bytes[end..].copy_from_slice(&crc.to_le_bytes());
+        } else {
+            prop_assert!(Session::decode(&bytes).is_err(), "a mutation went unnoticed by the checksum");
+        }
+        check_decode(&bytes);
+    }
+}
