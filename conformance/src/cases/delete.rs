@@ -1,0 +1,151 @@
+//! Cases of [`SessionDelete`].
+
+use session_core::SessionDelete;
+
+use crate::check::Check;
+use crate::context::Ctx;
+use crate::data::random_bytes;
+use crate::Harness;
+
+/// `storage.delete()`, failing the case on an error.
+async fn delete(check: Check, storage: &impl SessionDelete, doing: &str) {
+    check.ok(storage.delete().await, format_args!("delete ({doing})"));
+}
+
+/// After `delete`, `load` returns `Ok(None)`.
+pub async fn delete_then_load_is_absent<H: Harness>(h: &H)
+where
+    H::Storage: SessionDelete,
+{
+    let cx = Ctx::new("delete_then_load_is_absent", h);
+    cx.run(async {
+        let storage = cx.open(&cx.fresh_slot()).await;
+        cx.store(&storage, &random_bytes(100), "a value").await;
+        delete(*cx, &storage, "of a stored value").await;
+        cx.expect_load(&storage, None, "after delete").await;
+    })
+    .await;
+}
+
+/// Deleting succeeds on a never-written slot and on an already deleted one, twice in a row each time.
+pub async fn delete_is_idempotent<H: Harness>(h: &H)
+where
+    H::Storage: SessionDelete,
+{
+    let cx = Ctx::new("delete_is_idempotent", h);
+    cx.run(async {
+        let storage = cx.open(&cx.fresh_slot()).await;
+        delete(*cx, &storage, "of a never-written slot").await;
+        delete(*cx, &storage, "of a never-written slot, again").await;
+        cx.expect_load(&storage, None, "after deleting a never-written slot twice")
+            .await;
+        cx.store(&storage, &random_bytes(100), "a value").await;
+        delete(*cx, &storage, "of a stored value").await;
+        delete(*cx, &storage, "of an already deleted value").await;
+        cx.expect_load(&storage, None, "after deleting a value twice")
+            .await;
+    })
+    .await;
+}
+
+/// Deleting a slot leaves other slots alone, also slots whose names extend its name.
+pub async fn delete_leaves_other_slots<H: Harness>(h: &H)
+where
+    H::Storage: SessionDelete,
+{
+    let cx = Ctx::new("delete_leaves_other_slots", h);
+    cx.run(async {
+        let base = cx.fresh_slot();
+        let names = [base.clone(), format!("{base}-b"), cx.fresh_slot()];
+        let mut slots = Vec::with_capacity(names.len());
+        for name in &names {
+            let storage = cx.open(name).await;
+            let value = random_bytes(64);
+            cx.store(&storage, &value, name).await;
+            slots.push((name, storage, value));
+        }
+        for deleted in 0..2 {
+            delete(*cx, &slots[deleted].1, slots[deleted].0).await;
+            for (i, (name, storage, value)) in slots.iter().enumerate() {
+                let want = (i > deleted).then_some(value);
+                let doing = format!("slot {name:?} after deleting slot {:?}", slots[deleted].0);
+                cx.expect_load(storage, want.map(|v| &v[..]), &doing).await;
+            }
+        }
+    })
+    .await;
+}
+
+/// A store after a delete works like a first store, also for an empty value.
+pub async fn store_after_delete<H: Harness>(h: &H)
+where
+    H::Storage: SessionDelete,
+{
+    let cx = Ctx::new("store_after_delete", h);
+    cx.run(async {
+        let storage = cx.open(&cx.fresh_slot()).await;
+        cx.store(&storage, &random_bytes(100), "a value").await;
+        delete(*cx, &storage, "of the value").await;
+        let value = random_bytes(80);
+        cx.store(&storage, &value, "after delete").await;
+        cx.expect_load(&storage, Some(&value), "after delete and store")
+            .await;
+        delete(*cx, &storage, "of the second value").await;
+        cx.store(
+            &storage,
+            &bytes::Bytes::new(),
+            "an empty value after delete",
+        )
+        .await;
+        cx.expect_load(
+            &storage,
+            Some(b""),
+            "after delete and storing an empty value",
+        )
+        .await;
+    })
+    .await;
+}
+
+/// A delete through one handle is seen by another handle that had loaded the value before.
+pub async fn delete_seen_by_other_handle<H: Harness>(h: &H)
+where
+    H::Storage: SessionDelete,
+{
+    let cx = Ctx::new("delete_seen_by_other_handle", h);
+    cx.run(async {
+        let slot = cx.fresh_slot();
+        let (a, b) = (cx.open(&slot).await, cx.open(&slot).await);
+        let value = random_bytes(100);
+        cx.store(&a, &value, "through handle A").await;
+        cx.expect_load(&b, Some(&value), "handle B after a store through handle A")
+            .await;
+        delete(*cx, &b, "through handle B").await;
+        cx.expect_load(&a, None, "handle A after a delete through handle B")
+            .await;
+        let c = cx.open(&slot).await;
+        cx.expect_load(&c, None, "a handle opened after the delete")
+            .await;
+    })
+    .await;
+}
+
+/// A delete survives [`Harness::reopen`]: the slot stays absent.
+pub async fn delete_survives_reopen<H: Harness>(h: &H)
+where
+    H::Storage: SessionDelete,
+{
+    let cx = Ctx::new("delete_survives_reopen", h);
+    cx.run(async {
+        let slot = cx.fresh_slot();
+        let storage = cx.open(&slot).await;
+        cx.store(&storage, &random_bytes(100), "a value").await;
+        delete(*cx, &storage, "of the value").await;
+        drop(storage);
+        cx.reopen().await;
+        let storage = cx.open(&slot).await;
+        cx.expect_load(&storage, None, "after delete and reopen")
+            .await;
+    })
+    .await;
+}

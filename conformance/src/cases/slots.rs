@@ -1,0 +1,100 @@
+//! Cases across slots, handles and restarts.
+
+use crate::context::Ctx;
+use crate::data::random_bytes;
+use crate::Harness;
+
+/// Slots never see each other's data, also when one name is a prefix of another: each of four related
+/// slots loads its own value, an unwritten slot stays absent, and overwriting one slot leaves the others.
+pub async fn slot_isolation<H: Harness>(h: &H) {
+    let cx = Ctx::new("slot_isolation", h);
+    cx.run(async {
+        let base = cx.fresh_slot();
+        let names = [
+            base.clone(),
+            format!("{base}-b"),
+            format!("{base}b"),
+            format!("{base}.x:y@z+w=v_u"),
+        ];
+        let mut slots = Vec::with_capacity(names.len());
+        for (i, name) in names.iter().enumerate() {
+            let storage = cx.open(name).await;
+            let value = random_bytes(100 + 37 * i);
+            cx.store(&storage, &value, name).await;
+            slots.push((name, storage, value));
+        }
+        for (name, storage, value) in &slots {
+            let doing = format!(
+                "slot {name:?} after storing into {} related slots",
+                names.len()
+            );
+            cx.expect_load(storage, Some(value), &doing).await;
+        }
+        let unwritten = format!("{base}-c");
+        let storage = cx.open(&unwritten).await;
+        let doing = format!("never-written slot {unwritten:?} next to written slots");
+        cx.expect_load(&storage, None, &doing).await;
+
+        let replacement = random_bytes(55);
+        let (first_name, first, _) = &slots[0];
+        cx.store(first, &replacement, "a new value in the first slot")
+            .await;
+        let doing = format!("slot {first_name:?} after overwriting it");
+        cx.expect_load(first, Some(&replacement), &doing).await;
+        for (name, storage, value) in &slots[1..] {
+            let doing = format!("slot {name:?} after overwriting slot {first_name:?}");
+            cx.expect_load(storage, Some(value), &doing).await;
+        }
+    })
+    .await;
+}
+
+/// Two handles on one slot see each other's stores, also after each loaded once (no stale cache), and a
+/// handle opened later sees the latest value.
+pub async fn visibility_across_handles<H: Harness>(h: &H) {
+    let cx = Ctx::new("visibility_across_handles", h);
+    cx.run(async {
+        let slot = cx.fresh_slot();
+        let a = cx.open(&slot).await;
+        let b = cx.open(&slot).await;
+        cx.expect_load(&a, None, "handle A before any store").await;
+        cx.expect_load(&b, None, "handle B before any store").await;
+        let first = random_bytes(300);
+        cx.store(&a, &first, "through handle A").await;
+        cx.expect_load(&b, Some(&first), "handle B after a store through handle A")
+            .await;
+        let second = random_bytes(200);
+        cx.store(&b, &second, "through handle B").await;
+        cx.expect_load(&a, Some(&second), "handle A after a store through handle B")
+            .await;
+        let c = cx.open(&slot).await;
+        cx.expect_load(&c, Some(&second), "a handle opened after both stores")
+            .await;
+    })
+    .await;
+}
+
+/// A stored value survives dropping every handle and [`Harness::reopen`], and so does an overwrite; an
+/// unwritten slot stays absent.
+pub async fn persistence_across_reopen<H: Harness>(h: &H) {
+    let cx = Ctx::new("persistence_across_reopen", h);
+    cx.run(async {
+        let slot = cx.fresh_slot();
+        let unwritten = cx.fresh_slot();
+        for round in ["first", "second"] {
+            let value = random_bytes(500);
+            let storage = cx.open(&slot).await;
+            cx.store(&storage, &value, &format!("the {round} value"))
+                .await;
+            drop(storage);
+            cx.reopen().await;
+            let storage = cx.open(&slot).await;
+            let doing = format!("after storing the {round} value and reopening");
+            cx.expect_load(&storage, Some(&value), &doing).await;
+        }
+        let storage = cx.open(&unwritten).await;
+        cx.expect_load(&storage, None, "a never-written slot after reopening")
+            .await;
+    })
+    .await;
+}

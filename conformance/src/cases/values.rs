@@ -1,0 +1,209 @@
+//! Cases on one slot: what goes in comes out, exactly.
+
+use bytes::Bytes;
+use session_core::{Session, SessionStorage, SessionStorageExt};
+
+use crate::context::Ctx;
+use crate::data::random_bytes;
+use crate::{fixtures, Harness};
+
+/// The size of the value of [`large_value`]: 5 MiB.
+const LARGE_LEN: usize = 5 << 20;
+
+/// `load` on a slot that was never written returns `Ok(None)`, every time and on every handle.
+pub async fn absent_load<H: Harness>(h: &H) {
+    let cx = Ctx::new("absent_load", h);
+    cx.run(async {
+        let slot = cx.fresh_slot();
+        let first = cx.open(&slot).await;
+        cx.expect_load(&first, None, "a never-written slot").await;
+        cx.expect_load(&first, None, "a never-written slot, again")
+            .await;
+        let second = cx.open(&slot).await;
+        cx.expect_load(
+            &second,
+            None,
+            "a never-written slot through a second handle",
+        )
+        .await;
+    })
+    .await;
+}
+
+/// A stored value comes back exactly, on repeated loads and through a new handle.
+pub async fn round_trip<H: Harness>(h: &H) {
+    let cx = Ctx::new("round_trip", h);
+    cx.run(async {
+        let slot = cx.fresh_slot();
+        let storage = cx.open(&slot).await;
+        let value = random_bytes(1000 + fastrand::usize(..1000));
+        cx.store(&storage, &value, "the value").await;
+        cx.expect_load(&storage, Some(&value), "after store").await;
+        cx.expect_load(&storage, Some(&value), "after store, again")
+            .await;
+        let other = cx.open(&slot).await;
+        cx.expect_load(&other, Some(&value), "after store, through a new handle")
+            .await;
+    })
+    .await;
+}
+
+/// An empty value is stored and loaded as `Some(empty)`, never confused with absence, also when it
+/// replaces a non-empty value.
+pub async fn empty_value<H: Harness>(h: &H) {
+    let cx = Ctx::new("empty_value", h);
+    cx.run(async {
+        let slot = cx.fresh_slot();
+        let storage = cx.open(&slot).await;
+        cx.store(&storage, &Bytes::new(), "an empty value").await;
+        cx.expect_load(&storage, Some(b""), "after storing an empty value")
+            .await;
+        let other = cx.open(&slot).await;
+        cx.expect_load(
+            &other,
+            Some(b""),
+            "after storing an empty value, through a new handle",
+        )
+        .await;
+        cx.store(&storage, &random_bytes(100), "a non-empty value")
+            .await;
+        cx.store(&storage, &Bytes::new(), "an empty value over it")
+            .await;
+        cx.expect_load(
+            &storage,
+            Some(b""),
+            "after replacing a value with an empty one",
+        )
+        .await;
+    })
+    .await;
+}
+
+/// Replacing a long value with a short one leaves no stale tail, and a longer value after that is whole.
+pub async fn overwrite_long_then_short<H: Harness>(h: &H) {
+    let cx = Ctx::new("overwrite_long_then_short", h);
+    cx.run(async {
+        let slot = cx.fresh_slot();
+        let storage = cx.open(&slot).await;
+        let steps = [
+            ("64 KiB", random_bytes(64 << 10)),
+            ("16 bytes over 64 KiB", random_bytes(16)),
+            ("32 KiB over 16 bytes", random_bytes(32 << 10)),
+            ("1 byte over 32 KiB", random_bytes(1)),
+        ];
+        for (what, value) in &steps {
+            cx.store(&storage, value, what).await;
+            cx.expect_load(&storage, Some(value), &format!("after storing {what}"))
+                .await;
+        }
+        let other = cx.open(&slot).await;
+        let last = &steps[steps.len() - 1].1;
+        cx.expect_load(
+            &other,
+            Some(last),
+            "after the overwrites, through a new handle",
+        )
+        .await;
+    })
+    .await;
+}
+
+/// Every byte value survives: no text encoding, no trimming of zeros or line ends.
+pub async fn all_byte_values<H: Harness>(h: &H) {
+    let cx = Ctx::new("all_byte_values", h);
+    cx.run(async {
+        let slot = cx.fresh_slot();
+        let storage = cx.open(&slot).await;
+        let ascending = 0..=u8::MAX;
+        let value: Bytes = ascending
+            .clone()
+            .chain(ascending.rev())
+            .chain(*b"\0\0\r\n\n\r\xff\xfe\xef\xbb\xbf \t\0")
+            .collect();
+        cx.store(&storage, &value, "all 256 byte values").await;
+        cx.expect_load(&storage, Some(&value), "after storing all 256 byte values")
+            .await;
+        let other = cx.open(&slot).await;
+        cx.expect_load(
+            &other,
+            Some(&value),
+            "after storing all 256 byte values, through a new handle",
+        )
+        .await;
+    })
+    .await;
+}
+
+/// A value of 5 MiB of random bytes comes back whole.
+pub async fn large_value<H: Harness>(h: &H) {
+    let cx = Ctx::new("large_value", h);
+    cx.run(async {
+        let slot = cx.fresh_slot();
+        let storage = cx.open(&slot).await;
+        let value = random_bytes(LARGE_LEN);
+        cx.store(&storage, &value, "5 MiB").await;
+        cx.expect_load(&storage, Some(&value), "after storing 5 MiB")
+            .await;
+        let other = cx.open(&slot).await;
+        cx.expect_load(
+            &other,
+            Some(&value),
+            "after storing 5 MiB, through a new handle",
+        )
+        .await;
+    })
+    .await;
+}
+
+/// [`SessionStorageExt::store_session`] / [`load_session`](SessionStorageExt::load_session) return an equal
+/// session, stored as exactly its encoding: [`fixtures::full`] and [`fixtures::with_peers`]`(1000)`.
+pub async fn session_round_trip<H: Harness>(h: &H) {
+    let cx = Ctx::new("session_round_trip", h);
+    cx.run(async {
+        let samples = [
+            ("fixtures::full()", fixtures::full()),
+            ("fixtures::with_peers(1000)", fixtures::with_peers(1000)),
+        ];
+        for (name, session) in &samples {
+            let storage = cx.open(&cx.fresh_slot()).await;
+            cx.ok(
+                storage.store_session(session).await,
+                format_args!("store_session of {name}"),
+            );
+            let loaded = cx.ok(
+                storage.load_session().await,
+                format_args!("load_session of {name}"),
+            );
+            match loaded {
+                None => cx.fail(format_args!(
+                    "load_session after storing {name} returned Ok(None)"
+                )),
+                Some(loaded) if loaded != *session => cx.fail(format_args!(
+                    "load_session after storing {name} returned a different session"
+                )),
+                Some(_) => {}
+            }
+            expect_encoding(&cx, &storage, session, name).await;
+        }
+    })
+    .await;
+}
+
+/// The slot holds exactly the encoding of `session`.
+async fn expect_encoding<H: Harness>(
+    cx: &Ctx<'_, H>,
+    storage: &impl SessionStorage,
+    session: &Session,
+    name: &str,
+) {
+    let encoded = match session.encode() {
+        Ok(encoded) => encoded,
+        Err(err) => cx.fail(format_args!("encoding {name} failed: {err}")),
+    };
+    cx.expect_load(
+        storage,
+        Some(&encoded),
+        &format!("the bytes after store_session of {name}"),
+    )
+    .await;
+}

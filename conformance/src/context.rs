@@ -1,0 +1,82 @@
+//! What every case starts from: its name, the harness, fresh slot names, a time limit, and joining the
+//! tasks it spawns.
+
+use std::future::Future;
+use std::ops::Deref;
+use std::time::Duration;
+
+use tokio::task::JoinSet;
+
+use crate::check::Check;
+use crate::Harness;
+
+/// How long one case may take before it fails as hanging.
+pub const CASE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// One running case: its [`Check`] (reachable through `Deref`) and the harness.
+pub(crate) struct Ctx<'h, H> {
+    check: Check,
+    harness: &'h H,
+}
+
+impl<'h, H: Harness> Ctx<'h, H> {
+    pub(crate) fn new(case: &'static str, harness: &'h H) -> Self {
+        Ctx {
+            check: Check::new(case),
+            harness,
+        }
+    }
+
+    /// The reporter, to move into spawned tasks.
+    pub(crate) fn check(&self) -> Check {
+        self.check
+    }
+
+    /// A slot name nobody used before: `conf-<case>-<16 random hex digits>`.
+    pub(crate) fn fresh_slot(&self) -> String {
+        format!("conf-{}-{:016x}", self.check.case(), fastrand::u64(..))
+    }
+
+    /// A handle on `slot`, failing the case if the harness cannot open one.
+    pub(crate) async fn open(&self, slot: &str) -> H::Storage {
+        let opened = self.harness.open(slot).await;
+        self.check
+            .ok(opened, format_args!("opening a handle on slot {slot:?}"))
+    }
+
+    /// Simulates a process restart through the harness.
+    pub(crate) async fn reopen(&self) {
+        let reopened = self.harness.reopen().await;
+        self.check.ok(reopened, "reopening the harness");
+    }
+
+    /// Runs the body of the case, failing it when it takes longer than [`CASE_TIMEOUT`].
+    pub(crate) async fn run(&self, body: impl Future<Output = ()>) {
+        if tokio::time::timeout(CASE_TIMEOUT, body).await.is_err() {
+            self.check.fail(format_args!(
+                "did not finish within {} s (a storage call hangs?)",
+                CASE_TIMEOUT.as_secs()
+            ));
+        }
+    }
+}
+
+impl<H> Deref for Ctx<'_, H> {
+    type Target = Check;
+
+    fn deref(&self) -> &Check {
+        &self.check
+    }
+}
+
+/// Waits for every task of `tasks`; a task's panic is re-raised as it is (its message already names the
+/// case), and dropping the set on the way out aborts the remaining tasks.
+pub(crate) async fn join_all(check: Check, tasks: &mut JoinSet<()>) {
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(()) => {}
+            Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+            Err(err) => check.fail(format_args!("a task of the case did not finish: {err}")),
+        }
+    }
+}
