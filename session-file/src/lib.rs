@@ -1,1 +1,106 @@
-//! placeholder
+//! File storage for tgsession: each Telegram session is one file, replaced atomically and durably on every
+//! write.
+//!
+//! - [`FileStorage`] keeps one session at a path you choose, such as `my.session`.
+//! - [`FileStore`] keeps many sessions in one directory: slot `name` (a [`Slot`](session_core::Slot)) is the
+//!   file `<dir>/<name>.session`.
+//!
+//! Both implement [`SessionStorage`](session_core::SessionStorage),
+//! [`SessionDelete`](session_core::SessionDelete) and [`VersionedStorage`](session_core::VersionedStorage).
+//!
+//! ```
+//! use session_core::{Session, SessionStorageExt, Slot};
+//! use session_file::{FileStorage, FileStore};
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let dir = tempfile::tempdir().unwrap();
+//!
+//! // One session at a path of your choice:
+//! let storage = FileStorage::new(dir.path().join("my.session"))?;
+//! let mut session = Session::new();
+//! session.home_dc = Some(2);
+//! storage.store_session(&session).await?;
+//! assert_eq!(storage.load_session().await?, Some(session));
+//!
+//! // Many sessions in one directory, one file per slot:
+//! let store = FileStore::new(dir.path());
+//! let bot = store.open(&Slot::new("bot-1")?)?;
+//! assert_eq!(bot.path(), dir.path().join("bot-1.session"));
+//! assert_eq!(bot.load_session().await?, None);
+//! # Ok::<(), session_core::StorageError>(())
+//! # }).unwrap();
+//! ```
+//!
+//! # Files
+//!
+//! For a session file `<dir>/<name>` (`<name>` is `<slot>.session` in a [`FileStore`]) the directory holds:
+//!
+//! | file               | what it is                                                                          |
+//! |--------------------|-------------------------------------------------------------------------------------|
+//! | `<name>`           | the session bytes, exactly as stored (no header); absent until the first write       |
+//! | `.<name>.lock`     | empty; locked by every writer; created (mode `0600`) on the first write, never deleted |
+//! | `.<name>.tmp`      | the next value while a write is in progress; left behind only if a writer is killed  |
+//!
+//! Files are created with mode `0600` (owner read and write only). The directory is never created: a missing
+//! directory is an [`ErrorKind::Config`](session_core::ErrorKind::Config) error, also on load, so a mistyped
+//! path never looks like "no session stored".
+//!
+//! # Writes
+//!
+//! Every write (`store`, `store_if`, `delete`) takes an exclusive lock on `.<name>.lock`
+//! ([`File::lock`](std::fs::File::lock), `flock(2)` on Linux), which excludes writers in this and every other
+//! process and is released by the kernel if the holder dies. Waiting for it is bounded by a timeout
+//! ([`FileStorage::DEFAULT_LOCK_TIMEOUT`], changed with [`FileStorage::with_lock_timeout`]). Under the lock,
+//! a store:
+//!
+//! 1. removes `.<name>.tmp` if a killed writer left it, and creates it afresh (mode `0600`);
+//! 2. writes the value and fsyncs the file (`fdatasync`);
+//! 3. renames it over `<name>`, which atomically replaces the old value;
+//! 4. fsyncs the directory, so the rename survives a power loss.
+//!
+//! Readers take no lock: a rename is atomic, so a load sees the old file or the new one, never a mix. A
+//! writer killed at any moment leaves the old or the new value in `<name>` and at most one `.<name>.tmp`,
+//! which the next write or delete removes.
+//!
+//! `store_if` reads the current file under the same lock and compares its version before writing; a
+//! [`Version`](session_core::Version) is the SHA-256 of the content
+//! ([`Version::of_content`](session_core::Version::of_content)). Plain `store` takes the lock too, so it can
+//! never slip between the comparison and the write of a `store_if`.
+//!
+//! The lock file is never deleted, not even by `delete`: a writer waiting on a removed lock file would hold
+//! a lock nobody else sees. It is empty, so one per slot ever written costs only a directory entry.
+//!
+//! The lock is advisory and relies on the file system's `flock` support: local file systems are fine; on
+//! network file systems it is only as good as their lock emulation.
+//!
+//! # Errors
+//!
+//! Every error names the path it concerns and keeps the [`std::io::Error`] as its source:
+//!
+//! - a missing directory, a path that is a directory, a path through a regular file, a file name that is
+//!   too long: [`ErrorKind::Config`](session_core::ErrorKind::Config);
+//! - no permission or a read-only file system:
+//!   [`ErrorKind::PermissionDenied`](session_core::ErrorKind::PermissionDenied);
+//! - a full disk or an exhausted quota: [`ErrorKind::Other`](session_core::ErrorKind::Other), because a
+//!   smaller value would not help and retrying fails until space is freed; a file larger than the file
+//!   system allows: [`ErrorKind::TooLarge`](session_core::ErrorKind::TooLarge);
+//! - a writer that holds the lock longer than the timeout: [`ErrorKind::Timeout`](session_core::ErrorKind::Timeout);
+//! - bytes that are not a session, read through
+//!   [`SessionStorageExt::load_session`](session_core::SessionStorageExt::load_session):
+//!   [`ErrorKind::Corrupt`](session_core::ErrorKind::Corrupt); the file is left as it is.
+//!
+//! # Runtime
+//!
+//! All file-system work runs on Tokio's blocking thread pool ([`tokio::task::spawn_blocking`]) when a method
+//! is called inside a Tokio runtime, and inline otherwise, so the handles work with any executor.
+
+mod error;
+mod fsio;
+mod lock;
+mod ops;
+mod paths;
+mod storage;
+mod store;
+
+pub use crate::storage::FileStorage;
+pub use crate::store::FileStore;

@@ -1,0 +1,66 @@
+//! The exclusive lock every writer of a session file holds.
+
+use std::fs::{File, TryLockError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use session_core::{ErrorKind, StorageError};
+
+use crate::error::{io_error, BACKEND};
+use crate::fsio::{file_error, private_options};
+use crate::paths::SessionPaths;
+
+/// The first pause between two attempts to take a busy lock; it doubles up to [`MAX_PAUSE`].
+const FIRST_PAUSE: Duration = Duration::from_micros(200);
+/// The longest pause between two attempts to take a busy lock.
+const MAX_PAUSE: Duration = Duration::from_millis(10);
+
+/// An exclusive lock on the lock file of one session (`<dir>/.<name>.lock`), held until dropped.
+///
+/// The lock is advisory ([`File::lock`], `flock(2)` on Linux): it excludes every other writer of this crate,
+/// in this process or any other, and is released by the kernel when the holder exits or is killed.
+#[derive(Debug)]
+pub(crate) struct WriteLock {
+    _file: File,
+}
+
+impl WriteLock {
+    /// Creates the lock file if needed (mode `0600`, never deleted) and locks it, waiting at most `timeout`
+    /// for other writers; fails with [`ErrorKind::Timeout`] after that.
+    pub(crate) fn acquire(
+        paths: &SessionPaths,
+        timeout: Duration,
+    ) -> Result<WriteLock, StorageError> {
+        let file = private_options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&paths.lock)
+            .map_err(|err| file_error(err, "open the lock file", &paths.lock, paths))?;
+        let deadline = Instant::now() + timeout;
+        let mut pause = FIRST_PAUSE;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(WriteLock { _file: file }),
+                Err(TryLockError::WouldBlock) => {}
+                Err(TryLockError::Error(err)) => {
+                    return Err(io_error(err, "lock", &paths.lock));
+                }
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(StorageError::new(
+                    ErrorKind::Timeout,
+                    BACKEND,
+                    format!(
+                        "another writer held the lock {} for more than {timeout:?}",
+                        paths.lock.display()
+                    ),
+                ));
+            }
+            thread::sleep(pause.min(left));
+            pause = (pause * 2).min(MAX_PAUSE);
+        }
+    }
+}

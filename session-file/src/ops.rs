@@ -1,0 +1,111 @@
+//! The blocking operations behind the async methods: read, replace atomically, compare-and-swap, delete.
+
+use std::fs;
+use std::io::{self, Write};
+use std::time::Duration;
+
+use session_core::{ErrorKind, Expect, StorageError, Version};
+use zeroize::Zeroize;
+
+use crate::error::{io_error, BACKEND};
+use crate::fsio::{check_dir, file_error, private_options, remove_if_present, sync_dir};
+use crate::lock::WriteLock;
+use crate::paths::SessionPaths;
+
+/// The stored bytes, or `None` if the session file does not exist in an existing directory. Takes no lock:
+/// writers replace the file by a rename, so a read sees one whole version.
+pub(crate) fn load(paths: &SessionPaths) -> Result<Option<Vec<u8>>, StorageError> {
+    match fs::read(&paths.target) {
+        Ok(data) => Ok(Some(data)),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+            check_dir(paths)?;
+            Ok(None)
+        }
+        Err(err) => Err(io_error(err, "read", &paths.target)),
+    }
+}
+
+/// Replaces the stored bytes with `data` under the write lock.
+pub(crate) fn store(
+    paths: &SessionPaths,
+    data: &[u8],
+    timeout: Duration,
+) -> Result<(), StorageError> {
+    let _lock = WriteLock::acquire(paths, timeout)?;
+    replace(paths, data)
+}
+
+/// Replaces the stored bytes with `data` if the current content matches `expect`, all under the write lock;
+/// returns the version of `data`.
+pub(crate) fn store_if(
+    paths: &SessionPaths,
+    data: &[u8],
+    expect: &Expect,
+    timeout: Duration,
+) -> Result<Version, StorageError> {
+    let _lock = WriteLock::acquire(paths, timeout)?;
+    let current = load(paths)?.map(|mut bytes| {
+        let version = Version::of_content(&bytes);
+        bytes.zeroize();
+        version
+    });
+    let matches = match (expect, &current) {
+        (Expect::Absent, None) => true,
+        (Expect::Version(expected), Some(current)) => expected == current,
+        _ => false,
+    };
+    if !matches {
+        return Err(StorageError::new(
+            ErrorKind::Conflict,
+            BACKEND,
+            format!(
+                "{} changed: expected {expect:?}, found {current:?}",
+                paths.target.display()
+            ),
+        ));
+    }
+    replace(paths, data)?;
+    Ok(Version::of_content(data))
+}
+
+/// Removes the session file (and a temporary file a killed writer left) under the write lock. Succeeds if
+/// there was nothing to remove; the lock file stays.
+pub(crate) fn delete(paths: &SessionPaths, timeout: Duration) -> Result<(), StorageError> {
+    let _lock = WriteLock::acquire(paths, timeout)?;
+    let removed_temp = remove_if_present(&paths.temp, paths)?;
+    let removed_target = remove_if_present(&paths.target, paths)?;
+    if removed_temp || removed_target {
+        sync_dir(paths)?;
+    }
+    Ok(())
+}
+
+/// Writes `data` to the temporary file, syncs it, renames it over the session file and syncs the directory.
+/// The caller holds the write lock. On failure the temporary file is removed if possible (the next writer
+/// would replace it anyway) and the session file is untouched.
+fn replace(paths: &SessionPaths, data: &[u8]) -> Result<(), StorageError> {
+    let written = write_temp(paths, data).and_then(|()| {
+        fs::rename(&paths.temp, &paths.target)
+            .map_err(|err| file_error(err, "replace", &paths.target, paths))
+    });
+    if written.is_err() {
+        // Best effort: the error being reported is the one that matters.
+        let _ = fs::remove_file(&paths.temp);
+    }
+    written?;
+    sync_dir(paths)
+}
+
+/// Creates a fresh temporary file (removing one a killed writer left, so a stale file's owner or mode never
+/// carries over), writes `data` to it and syncs it.
+fn write_temp(paths: &SessionPaths, data: &[u8]) -> Result<(), StorageError> {
+    remove_if_present(&paths.temp, paths)?;
+    let mut file = private_options()
+        .write(true)
+        .create_new(true)
+        .open(&paths.temp)
+        .map_err(|err| file_error(err, "create the temporary file", &paths.temp, paths))?;
+    file.write_all(data)
+        .and_then(|()| file.sync_data())
+        .map_err(|err| io_error(err, "write the temporary file", &paths.temp))
+}

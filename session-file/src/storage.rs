@@ -1,0 +1,173 @@
+//! [`FileStorage`]: one session in one file.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use session_core::{
+    Bytes, ErrorKind, Expect, SessionDelete, SessionStorage, StorageError, Version,
+    VersionedStorage,
+};
+
+use crate::error::BACKEND;
+use crate::ops;
+use crate::paths::SessionPaths;
+
+/// A session kept in one file, such as `my.session`.
+///
+/// Building a handle touches no file; the directory **must** exist when the handle is used (it is never
+/// created), and the process **must** be allowed to create files in it. Next to the session file live
+/// `.<name>.lock` (the writers' lock, created on the first write and never deleted) and, only while a write
+/// is in progress or after a writer was killed, `.<name>.tmp`; see the [crate documentation](crate) for the
+/// write protocol.
+///
+/// A clone is another handle on the same file; any number of handles, in any number of processes, may use
+/// one file at the same time.
+/// Methods run their file-system work on Tokio's blocking thread pool when called inside a Tokio runtime,
+/// and inline otherwise.
+///
+/// ```
+/// use session_core::{Bytes, SessionStorage};
+/// use session_file::FileStorage;
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let dir = tempfile::tempdir().unwrap();
+/// let storage = FileStorage::new(dir.path().join("my.session"))?;
+/// assert_eq!(storage.load().await?, None);
+/// storage.store(Bytes::from_static(b"session bytes")).await?;
+/// assert_eq!(storage.load().await?.as_deref(), Some(&b"session bytes"[..]));
+/// # Ok::<(), session_core::StorageError>(())
+/// # }).unwrap();
+/// ```
+#[derive(Clone)]
+pub struct FileStorage {
+    paths: Arc<SessionPaths>,
+    lock_timeout: Duration,
+}
+
+impl FileStorage {
+    /// How long a write waits for another writer of the same file by default: 30 seconds.
+    pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
+    /// A handle on the session file at `path`, used as given (a relative path is resolved against the
+    /// current directory at each operation).
+    ///
+    /// Fails with [`ErrorKind::Config`] if `path` does not end in a file name (`/`, `..`, an empty path) or if
+    /// that name is longer than 249 bytes (the lock file name adds 6 bytes and must fit in 255). Checks
+    /// nothing on disk: a missing directory or a path that is a directory is reported by the first
+    /// operation, also as [`ErrorKind::Config`].
+    pub fn new(path: impl Into<PathBuf>) -> Result<FileStorage, StorageError> {
+        Ok(FileStorage {
+            paths: Arc::new(SessionPaths::new(path.into())?),
+            lock_timeout: Self::DEFAULT_LOCK_TIMEOUT,
+        })
+    }
+
+    /// Sets how long a write (`store`, `store_if`, `delete`) waits for other writers of the same file before
+    /// failing with [`ErrorKind::Timeout`]. Loads never wait.
+    #[must_use]
+    pub fn with_lock_timeout(mut self, timeout: Duration) -> FileStorage {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// The session file's path, as given to [`new`](Self::new).
+    pub fn path(&self) -> &Path {
+        &self.paths.target
+    }
+
+    /// The lock file every writer locks: `.<name>.lock` in the session file's directory.
+    pub fn lock_path(&self) -> &Path {
+        &self.paths.lock
+    }
+
+    /// The temporary file a writer fills before renaming it over the session file: `.<name>.tmp` in the
+    /// session file's directory. It exists only during a write, or after a writer was killed until the
+    /// next write or delete.
+    pub fn temp_path(&self) -> &Path {
+        &self.paths.temp
+    }
+
+    /// Runs `op` with this handle's paths and lock timeout on the blocking thread pool (or inline outside a
+    /// Tokio runtime).
+    async fn run<T, F>(&self, op: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&SessionPaths, Duration) -> Result<T, StorageError> + Send + 'static,
+    {
+        let paths = Arc::clone(&self.paths);
+        let timeout = self.lock_timeout;
+        let task = move || op(&paths, timeout);
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => runtime.spawn_blocking(task).await.map_err(|err| {
+                StorageError::new(
+                    ErrorKind::Other,
+                    BACKEND,
+                    format!(
+                        "the file task on {} did not finish",
+                        self.paths.target.display()
+                    ),
+                )
+                .with_source(err)
+            })?,
+            Err(_) => task(),
+        }
+    }
+}
+
+impl fmt::Debug for FileStorage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileStorage")
+            .field("path", &self.paths.target)
+            .field("lock_timeout", &self.lock_timeout)
+            .finish()
+    }
+}
+
+#[async_trait]
+impl SessionStorage for FileStorage {
+    /// Reads the session file. A missing file is `Ok(None)` only if its directory exists; a missing
+    /// directory fails with [`ErrorKind::Config`].
+    async fn load(&self) -> Result<Option<Bytes>, StorageError> {
+        Ok(self
+            .run(|paths, _| ops::load(paths))
+            .await?
+            .map(Bytes::from))
+    }
+
+    /// Writes `data` to the temporary file, fsyncs it, renames it over the session file and fsyncs the
+    /// directory, holding the write lock throughout.
+    async fn store(&self, data: Bytes) -> Result<(), StorageError> {
+        self.run(move |paths, timeout| ops::store(paths, &data, timeout))
+            .await
+    }
+}
+
+#[async_trait]
+impl SessionDelete for FileStorage {
+    /// Removes the session file and any temporary file a killed writer left, then fsyncs the directory.
+    /// The lock file stays.
+    async fn delete(&self) -> Result<(), StorageError> {
+        self.run(ops::delete).await
+    }
+}
+
+#[async_trait]
+impl VersionedStorage for FileStorage {
+    /// Reads the session file; the version is the SHA-256 of its content ([`Version::of_content`]).
+    async fn load_versioned(&self) -> Result<Option<(Bytes, Version)>, StorageError> {
+        Ok(self.run(|paths, _| ops::load(paths)).await?.map(|data| {
+            let version = Version::of_content(&data);
+            (Bytes::from(data), version)
+        }))
+    }
+
+    /// Under the write lock, reads the current content, compares its version with `expect`, and writes
+    /// `data` like [`store`](SessionStorage::store) if they match.
+    async fn store_if(&self, data: Bytes, expect: Expect) -> Result<Version, StorageError> {
+        self.run(move |paths, timeout| ops::store_if(paths, &data, &expect, timeout))
+            .await
+    }
+}
