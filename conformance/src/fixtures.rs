@@ -57,6 +57,7 @@ pub fn auth_only() -> Session {
 pub fn with_peers(peers: usize) -> Session {
     let mut session = auth_only();
     let mut rng = fastrand::Rng::with_seed(0x7467_7365_7373);
+    let mut cache = Vec::with_capacity(peers);
     for i in 0..peers {
         let bare = 1_000_000 + i as i64 * 7;
         let (id, peer) = match i % 10 {
@@ -100,8 +101,10 @@ pub fn with_peers(peers: usize) -> Session {
                 },
             ),
         };
-        session.peers.insert(id, peer);
+        cache.push((id, peer));
     }
+    // Collecting sorts once; inserting one by one would shift the sorted vector on every insert.
+    session.peers = cache.into_iter().collect();
     if let Some(state) = session.update_state.as_mut() {
         for c in 0..100 {
             state

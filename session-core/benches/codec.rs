@@ -31,8 +31,13 @@ fn codec(c: &mut Criterion) {
         }
         group.bench_function("encode", |b| b.iter(|| session.encode().expect("encodes")));
         group.bench_function("decode", |b| {
-            b.iter_batched(|| (), |()| Session::decode(&encoded).expect("decodes"), BatchSize::SmallInput)
+            b.iter_batched(
+                || (),
+                |()| Session::decode(&encoded).expect("decodes"),
+                BatchSize::SmallInput,
+            )
         });
+        // Encode, decode and drop: what a save-and-reload cycle costs in all.
         group.bench_function("encode+decode", |b| {
             b.iter(|| Session::decode(&session.encode().expect("encodes")).expect("decodes"))
         });

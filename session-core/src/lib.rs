@@ -41,6 +41,7 @@ mod storage;
 mod version;
 
 pub use bytes::Bytes;
+pub use litemap::{self, LiteMap};
 
 pub use crate::auth_key::{AuthKey, AuthKeyId};
 pub use crate::codec::CodecError;

@@ -22,8 +22,15 @@ fn golden_files_match_encoder_and_decoder() {
             std::fs::write(&path, &encoded).unwrap();
         }
         let golden = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        assert!(encoded == golden, "{name}: the encoder no longer produces the golden bytes");
-        assert_eq!(Session::decode(&golden).unwrap(), session, "{name}: decoded differently");
+        assert!(
+            encoded == golden,
+            "{name}: the encoder no longer produces the golden bytes"
+        );
+        assert_eq!(
+            Session::decode(&golden).unwrap(),
+            session,
+            "{name}: decoded differently"
+        );
     }
 }
 
@@ -98,7 +105,10 @@ fn unknown_sections_from_a_future_writer_survive_a_round_trip() {
     let unknown: Vec<_> = decoded.unknown_sections.iter().collect();
     assert_eq!(
         unknown,
-        vec![(0x0007, &b"future field"[..]), (0x7000, &[0xde, 0xad, 0xbe, 0xef][..])]
+        vec![
+            (0x0007, &b"future field"[..]),
+            (0x7000, &[0xde, 0xad, 0xbe, 0xef][..])
+        ]
     );
     // Everything known was read as usual...
     let mut without_unknown = decoded.clone();
@@ -142,49 +152,86 @@ fn newer_format_version_is_unsupported_not_absent() {
 fn framing_errors_are_typed() {
     let good = fixtures::auth_only().encode().unwrap();
     assert_eq!(Session::decode(b"1BVKJkwAAAAA"), Err(CodecError::BadMagic));
-    assert_eq!(Session::decode(b"SQLite format 3\0"), Err(CodecError::BadMagic));
+    assert_eq!(
+        Session::decode(b"SQLite format 3\0"),
+        Err(CodecError::BadMagic)
+    );
     assert_eq!(Session::decode(&[]), Err(CodecError::Truncated));
     assert_eq!(Session::decode(&good[..5]), Err(CodecError::Truncated));
-    assert_eq!(Session::decode(&good[..good.len() - 1]), Err(CodecError::Truncated));
+    assert_eq!(
+        Session::decode(&good[..good.len() - 1]),
+        Err(CodecError::Truncated)
+    );
     let mut longer = good.clone();
     longer.push(0);
-    assert!(matches!(Session::decode(&longer), Err(CodecError::InvalidField { .. })));
+    assert!(matches!(
+        Session::decode(&longer),
+        Err(CodecError::InvalidField { .. })
+    ));
     let mut flipped = good.clone();
     flipped[100] ^= 0x01;
-    assert!(matches!(Session::decode(&flipped), Err(CodecError::ChecksumMismatch { .. })));
+    assert!(matches!(
+        Session::decode(&flipped),
+        Err(CodecError::ChecksumMismatch { .. })
+    ));
     let mut reserved = frame(1, &[]);
     reserved[10] = 1;
-    assert!(matches!(Session::decode(&reserved), Err(CodecError::InvalidField { .. })));
+    assert!(matches!(
+        Session::decode(&reserved),
+        Err(CodecError::InvalidField { .. })
+    ));
 }
 
 #[test]
 fn body_errors_are_typed() {
     // Out-of-order tags.
-    let body = [section(0x0003, &1i32.to_le_bytes()), section(0x0001, &2i32.to_le_bytes())].concat();
-    assert!(matches!(Session::decode(&frame(1, &body)), Err(CodecError::InvalidField { .. })));
+    let body = [
+        section(0x0003, &1i32.to_le_bytes()),
+        section(0x0001, &2i32.to_le_bytes()),
+    ]
+    .concat();
+    assert!(matches!(
+        Session::decode(&frame(1, &body)),
+        Err(CodecError::InvalidField { .. })
+    ));
     // A known section with leftover bytes.
     let body = section(0x0001, &[2, 0, 0, 0, 9]);
-    assert!(matches!(Session::decode(&frame(1, &body)), Err(CodecError::InvalidField { .. })));
+    assert!(matches!(
+        Session::decode(&frame(1, &body)),
+        Err(CodecError::InvalidField { .. })
+    ));
     // A section longer than the body.
     let mut body = section(0x0001, &2i32.to_le_bytes());
     body[2] = 200;
-    assert_eq!(Session::decode(&frame(1, &body)), Err(CodecError::Truncated));
+    assert_eq!(
+        Session::decode(&frame(1, &body)),
+        Err(CodecError::Truncated)
+    );
     // A count that promises more peers than the bytes could hold: refused before allocating.
     let body = section(0x0050, &u32::MAX.to_le_bytes());
-    assert_eq!(Session::decode(&frame(1, &body)), Err(CodecError::Truncated));
+    assert_eq!(
+        Session::decode(&frame(1, &body)),
+        Err(CodecError::Truncated)
+    );
     // An unknown peer kind.
     let mut peers = 1u32.to_le_bytes().to_vec();
     peers.extend_from_slice(&[9, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
     assert!(matches!(
         Session::decode(&frame(1, &section(0x0050, &peers))),
-        Err(CodecError::InvalidField { field: "peer kind", .. })
+        Err(CodecError::InvalidField {
+            field: "peer kind",
+            ..
+        })
     ));
     // Invalid UTF-8 in a username.
     let mut user = 5i64.to_le_bytes().to_vec();
     user.extend_from_slice(&[0b10, 2, 0, 0xff, 0xfe]);
     assert!(matches!(
         Session::decode(&frame(1, &section(0x0020, &user))),
-        Err(CodecError::InvalidField { field: "user username", .. })
+        Err(CodecError::InvalidField {
+            field: "user username",
+            ..
+        })
     ));
 }
 
@@ -201,14 +248,23 @@ fn encoding_is_deterministic_and_refuses_what_it_cannot_represent() {
             ..Default::default()
         },
     );
-    assert!(matches!(mismatched.encode(), Err(CodecError::InvalidField { field: "peer kind", .. })));
+    assert!(matches!(
+        mismatched.encode(),
+        Err(CodecError::InvalidField {
+            field: "peer kind",
+            ..
+        })
+    ));
 
     let mut long = Session::new();
     long.user = Some(session_core::User {
         username: Some("x".repeat(70_000)),
         ..Default::default()
     });
-    assert!(matches!(long.encode(), Err(CodecError::LimitExceeded { .. })));
+    assert!(matches!(
+        long.encode(),
+        Err(CodecError::LimitExceeded { .. })
+    ));
 }
 
 #[test]
@@ -217,7 +273,10 @@ fn debug_and_errors_never_show_key_bytes() {
     let debug = format!("{session:?}{session:#?}");
     // The sample key is 00 01 02 ... ff; its bytes would show as a run of small integers.
     assert!(!debug.contains("0, 1, 2, 3"), "key bytes in Debug");
-    assert!(debug.contains("32d1586ea457dfc8"), "key id missing from Debug");
+    assert!(
+        debug.contains("32d1586ea457dfc8"),
+        "key id missing from Debug"
+    );
     let mut damaged = session.encode().unwrap();
     let len = damaged.len();
     damaged[len - 1] ^= 0xff;

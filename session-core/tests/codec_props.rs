@@ -7,8 +7,8 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use session_core::{
-    AuthKey, DcEntry, DcFlags, DeviceInfo, Peer, PeerId, PeerKind, Session, TempAuthKey, UpdateState,
-    User,
+    AuthKey, DcEntry, DcFlags, DeviceInfo, LiteMap, Peer, PeerId, PeerKind, Session, TempAuthKey,
+    UpdateState, User,
 };
 
 fn auth_key() -> impl Strategy<Value = AuthKey> {
@@ -31,37 +31,55 @@ fn dc_entry() -> impl Strategy<Value = DcEntry> {
         proptest::option::of((auth_key(), any::<i64>())),
         (any::<i64>(), any::<i32>()),
     )
-        .prop_map(|((id, f), v4, v6, auth_key, temp, (server_salt, time_offset))| DcEntry {
-            id,
-            ipv4: v4.map(|(ip, port)| SocketAddrV4::new(Ipv4Addr::from(ip), port)),
-            ipv6: v6.map(|(ip, port, flow, scope)| SocketAddrV6::new(Ipv6Addr::from(ip), port, flow, scope)),
-            flags: DcFlags {
-                media_only: f[0],
-                cdn: f[1],
-                tcpo_only: f[2],
-                is_static: f[3],
-                this_port_only: f[4],
+        .prop_map(
+            |((id, f), v4, v6, auth_key, temp, (server_salt, time_offset))| DcEntry {
+                id,
+                ipv4: v4.map(|(ip, port)| SocketAddrV4::new(Ipv4Addr::from(ip), port)),
+                ipv6: v6.map(|(ip, port, flow, scope)| {
+                    SocketAddrV6::new(Ipv6Addr::from(ip), port, flow, scope)
+                }),
+                flags: DcFlags {
+                    media_only: f[0],
+                    cdn: f[1],
+                    tcpo_only: f[2],
+                    is_static: f[3],
+                    this_port_only: f[4],
+                },
+                auth_key,
+                temp_auth_key: temp.map(|(key, expires_at)| TempAuthKey { key, expires_at }),
+                server_salt,
+                time_offset,
             },
-            auth_key,
-            temp_auth_key: temp.map(|(key, expires_at)| TempAuthKey { key, expires_at }),
-            server_salt,
-            time_offset,
-        })
+        )
 }
 
 fn user() -> impl Strategy<Value = User> {
-    (any::<i64>(), any::<bool>(), proptest::option::of(text()), proptest::option::of(any::<i32>()))
-        .prop_map(|(id, bot, username, dc)| User { id, bot, username, dc })
+    (
+        any::<i64>(),
+        any::<bool>(),
+        proptest::option::of(text()),
+        proptest::option::of(any::<i32>()),
+    )
+        .prop_map(|(id, bot, username, dc)| User {
+            id,
+            bot,
+            username,
+            dc,
+        })
 }
 
 fn update_state() -> impl Strategy<Value = UpdateState> {
-    (any::<[i32; 4]>(), btree_map(any::<i64>(), any::<i32>(), 0..8)).prop_map(|(n, channels)| UpdateState {
-        pts: n[0],
-        qts: n[1],
-        date: n[2],
-        seq: n[3],
-        channels,
-    })
+    (
+        any::<[i32; 4]>(),
+        btree_map(any::<i64>(), any::<i32>(), 0..8),
+    )
+        .prop_map(|(n, channels)| UpdateState {
+            pts: n[0],
+            qts: n[1],
+            date: n[2],
+            seq: n[3],
+            channels,
+        })
 }
 
 fn device() -> impl Strategy<Value = DeviceInfo> {
@@ -85,7 +103,7 @@ const KINDS: [PeerKind; 7] = [
     PeerKind::Gigagroup,
 ];
 
-fn peers() -> impl Strategy<Value = BTreeMap<PeerId, Peer>> {
+fn peers() -> impl Strategy<Value = LiteMap<PeerId, Peer>> {
     vec(
         (
             0..KINDS.len(),

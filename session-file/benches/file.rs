@@ -2,7 +2,8 @@
 //! sessions of three sizes, with bare `std::fs` writes of the same bytes as the baseline.
 //!
 //! Run with `cargo bench -p session-file --bench file`. Groups: `auth_only`, `peers_10k`, `peers_100k`; in
-//! each, `store` and `load` go through `FileStorage` on a Tokio runtime, `std_store` is write + fsync +
+//! each, `store` and `load` go through `FileStorage` on a Tokio runtime, `store_session` and `load_session`
+//! add encoding and decoding the `Session` (the decoded session is dropped outside the timing), `std_store` is write + fsync +
 //! rename + directory fsync with `std::fs`, `std_store_no_dir_fsync` the same without the directory fsync
 //! (the difference is the cost of that fsync), and `std_load` is `std::fs::read`.
 
@@ -10,9 +11,9 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::Path;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use session_conformance::fixtures;
-use session_core::{Bytes, Session, SessionStorage};
+use session_core::{Bytes, Session, SessionStorage, SessionStorageExt};
 use session_file::FileStorage;
 
 fn cases() -> Vec<(&'static str, Session)> {
@@ -57,6 +58,20 @@ fn file(c: &mut Criterion) {
         });
         group.bench_function("load", |b| {
             b.iter(|| runtime.block_on(storage.load()).expect("loads"))
+        });
+        group.bench_function("store_session", |b| {
+            b.iter(|| {
+                runtime
+                    .block_on(storage.store_session(&session))
+                    .expect("stores")
+            })
+        });
+        group.bench_function("load_session", |b| {
+            b.iter_batched(
+                || (),
+                |()| runtime.block_on(storage.load_session()).expect("loads"),
+                BatchSize::PerIteration,
+            )
         });
         group.bench_function("std_store", |b| {
             b.iter(|| std_store(dir.path(), &data, true))

@@ -70,9 +70,16 @@ impl<'a> Reader<'a> {
     }
 
     /// A [`count`](Self::count) of a list whose section is omitted when empty, so 0 is not canonical.
-    pub(crate) fn nonzero_count(&mut self, field: &'static str, min_element_size: usize) -> Result<usize, CodecError> {
+    pub(crate) fn nonzero_count(
+        &mut self,
+        field: &'static str,
+        min_element_size: usize,
+    ) -> Result<usize, CodecError> {
         match self.count(min_element_size)? {
-            0 => Err(CodecError::invalid(field, "an empty list must be omitted, not written with count 0")),
+            0 => Err(CodecError::invalid(
+                field,
+                "an empty list must be omitted, not written with count 0",
+            )),
             n => Ok(n),
         }
     }

@@ -1,7 +1,8 @@
 //! The payload of each section of format version 1, written and read field by field (`docs/FORMAT.md`).
 
-use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+
+use litemap::LiteMap;
 
 use super::error::CodecError;
 use super::reader::Reader;
@@ -425,9 +426,9 @@ fn kind_code(kind: PeerKind) -> u8 {
     }
 }
 
-fn write_peers(w: &mut Writer, peers: &BTreeMap<PeerId, Peer>) -> Result<(), CodecError> {
+fn write_peers(w: &mut Writer, peers: &LiteMap<PeerId, Peer>) -> Result<(), CodecError> {
     w.count("peers", peers.len())?;
-    for (id, peer) in peers {
+    for (id, peer) in peers.iter() {
         if peer.kind.class() != id.class() {
             return Err(CodecError::invalid(
                 "peer kind",
@@ -466,7 +467,7 @@ fn write_peers(w: &mut Writer, peers: &BTreeMap<PeerId, Peer>) -> Result<(), Cod
     Ok(())
 }
 
-fn read_peers(r: &mut Reader<'_>) -> Result<BTreeMap<PeerId, Peer>, CodecError> {
+fn read_peers(r: &mut Reader<'_>) -> Result<LiteMap<PeerId, Peer>, CodecError> {
     let n = r.nonzero_count("peers", MIN_PEER_LEN)?;
     let mut peers: Vec<(PeerId, Peer)> = Vec::with_capacity(n);
     for _ in 0..n {
@@ -514,5 +515,6 @@ fn read_peers(r: &mut Reader<'_>) -> Result<BTreeMap<PeerId, Peer>, CodecError> 
             },
         ));
     }
-    Ok(peers.into_iter().collect())
+    // Strictly increasing, checked above: exactly what the map keeps.
+    Ok(LiteMap::from_sorted_store_unchecked(peers))
 }

@@ -5,6 +5,7 @@ mod peer;
 
 use std::collections::BTreeMap;
 
+use litemap::LiteMap;
 use serde::{Deserialize, Serialize};
 
 pub use self::dc::{DcEntry, DcFlags, TempAuthKey};
@@ -48,9 +49,13 @@ pub struct Session {
     pub user: Option<User>,
     /// Where the client stopped reading updates.
     pub update_state: Option<UpdateState>,
-    /// Cached peers (users, groups, channels) with the access hashes needed to address them.
+    /// Cached peers (users, groups, channels) with the access hashes needed to address them, sorted by id.
+    ///
+    /// A [`LiteMap`] is a map kept in one sorted vector: lookups are binary searches, iteration is as fast as
+    /// over a slice, and encoding or decoding 100,000 peers takes milliseconds. Inserting a new id shifts the
+    /// entries after it, so to fill a large cache at once, collect it from an iterator (which sorts once).
     #[serde(with = "self::peer::as_list")]
-    pub peers: BTreeMap<PeerId, Peer>,
+    pub peers: LiteMap<PeerId, Peer>,
     /// How the client presents itself to Telegram, so it can present itself the same way every time.
     pub device: Option<DeviceInfo>,
     /// The application's api id.

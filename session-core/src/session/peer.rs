@@ -134,8 +134,7 @@ pub struct Peer {
 
 /// Serde for the peer map as a list of `{ "id": ..., "kind": ..., ... }`, since JSON keys must be strings.
 pub(super) mod as_list {
-    use std::collections::BTreeMap;
-
+    use litemap::LiteMap;
     use serde::ser::SerializeSeq;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -156,11 +155,11 @@ pub(super) mod as_list {
     }
 
     pub(crate) fn serialize<S: Serializer>(
-        peers: &BTreeMap<PeerId, Peer>,
+        peers: &LiteMap<PeerId, Peer>,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut seq = serializer.serialize_seq(Some(peers.len()))?;
-        for (id, peer) in peers {
+        for (id, peer) in peers.iter() {
             seq.serialize_element(&EntryRef { id, peer })?;
         }
         seq.end()
@@ -168,16 +167,18 @@ pub(super) mod as_list {
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
-    ) -> Result<BTreeMap<PeerId, Peer>, D::Error> {
-        let entries = Vec::<Entry>::deserialize(deserializer)?;
-        let mut peers = BTreeMap::new();
-        for Entry { id, peer } in entries {
-            if peers.insert(id, peer).is_some() {
-                return Err(serde::de::Error::custom(format!(
-                    "peer {id:?} is listed twice"
-                )));
-            }
+    ) -> Result<LiteMap<PeerId, Peer>, D::Error> {
+        let mut entries: Vec<(PeerId, Peer)> = Vec::<Entry>::deserialize(deserializer)?
+            .into_iter()
+            .map(|Entry { id, peer }| (id, peer))
+            .collect();
+        entries.sort_by_key(|(id, _)| *id);
+        if let Some(pair) = entries.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+            return Err(serde::de::Error::custom(format!(
+                "peer {:?} is listed twice",
+                pair[0].0
+            )));
         }
-        Ok(peers)
+        Ok(LiteMap::from_sorted_store_unchecked(entries))
     }
 }
