@@ -37,7 +37,9 @@ pub enum CodecError {
         /// The newest version this build reads.
         supported: u16,
     },
-    /// A value is too large for the format (when encoding) or for what the input could hold (when decoding).
+    /// A value is too large for the format: only [`Session::encode`](crate::Session::encode) returns it (a
+    /// string over 65,535 bytes, more than `u32::MAX` entries). Decoding reports a length or count that the
+    /// input cannot hold as [`Truncated`](Self::Truncated).
     #[error("{what} is too large: the limit is {limit}")]
     LimitExceeded {
         /// What was too large.
