@@ -219,7 +219,9 @@ impl VersionedStorage for FaultyStorage {
     async fn store_if(&self, data: Bytes, expect: Expect) -> Result<Version, StorageError> {
         if self.fault == Fault::RacyStoreIf {
             self.check(&lock(&self.cell), &expect)?;
-            tokio::task::yield_now().await;
+            // A window wide enough that concurrent writers reliably pass the check together, even on a
+            // loaded machine (a bare yield was not always enough).
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
         let write = {
             let mut cell = lock(&self.cell);

@@ -31,6 +31,7 @@
 //! ```
 
 mod auth_key;
+mod blocking;
 pub mod codec;
 mod error;
 mod ext;
@@ -44,6 +45,7 @@ pub use bytes::Bytes;
 pub use litemap::{self, LiteMap};
 
 pub use crate::auth_key::{AuthKey, AuthKeyId};
+pub use crate::blocking::run_blocking;
 pub use crate::codec::CodecError;
 pub use crate::error::{BoxError, ErrorKind, StorageError};
 pub use crate::ext::SessionStorageExt;

@@ -111,12 +111,7 @@ impl VersionedStorage for MemoryStorage {
             .value
             .as_ref()
             .map(|(_, version)| Version::from_u64(*version));
-        let matches = match (&expect, &current) {
-            (Expect::Absent, None) => true,
-            (Expect::Version(expected), Some(current)) => expected == current,
-            _ => false,
-        };
-        if !matches {
+        if !expect.matches(current.as_ref()) {
             return Err(StorageError::new(
                 ErrorKind::Conflict,
                 "memory",

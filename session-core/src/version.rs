@@ -50,3 +50,14 @@ pub enum Expect {
     /// The slot holds the value that had this version.
     Version(Version),
 }
+
+impl Expect {
+    /// Whether a slot whose current version is `current` (`None`: absent) is in the expected state.
+    pub fn matches(&self, current: Option<&Version>) -> bool {
+        match (self, current) {
+            (Expect::Absent, None) => true,
+            (Expect::Version(expected), Some(current)) => expected == current,
+            _ => false,
+        }
+    }
+}

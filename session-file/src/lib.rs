@@ -91,7 +91,7 @@
 //!
 //! # Runtime
 //!
-//! All file-system work runs on Tokio's blocking thread pool ([`tokio::task::spawn_blocking`]) when a method
+//! All file-system work runs on Tokio's blocking thread pool ([`session_core::run_blocking`]) when a method
 //! is called inside a Tokio runtime, and inline otherwise, so the handles work with any executor.
 
 mod error;

@@ -49,12 +49,7 @@ pub(crate) fn store_if(
         bytes.zeroize();
         version
     });
-    let matches = match (expect, &current) {
-        (Expect::Absent, None) => true,
-        (Expect::Version(expected), Some(current)) => expected == current,
-        _ => false,
-    };
-    if !matches {
+    if !expect.matches(current.as_ref()) {
         return Err(StorageError::new(
             ErrorKind::Conflict,
             BACKEND,

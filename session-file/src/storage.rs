@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use session_core::{
-    Bytes, ErrorKind, Expect, SessionDelete, SessionStorage, StorageError, Version,
+    run_blocking, Bytes, Expect, SessionDelete, SessionStorage, StorageError, Version,
     VersionedStorage,
 };
 
@@ -54,10 +54,10 @@ impl FileStorage {
     /// A handle on the session file at `path`, used as given (a relative path is resolved against the
     /// current directory at each operation).
     ///
-    /// Fails with [`ErrorKind::Config`] if `path` does not end in a file name (`/`, `..`, an empty path) or if
+    /// Fails with [`ErrorKind::Config`](session_core::ErrorKind::Config) if `path` does not end in a file name (`/`, `..`, an empty path) or if
     /// that name is longer than 249 bytes (the lock file name adds 6 bytes and must fit in 255). Checks
     /// nothing on disk: a missing directory or a path that is a directory is reported by the first
-    /// operation, also as [`ErrorKind::Config`].
+    /// operation, also as [`ErrorKind::Config`](session_core::ErrorKind::Config).
     pub fn new(path: impl Into<PathBuf>) -> Result<FileStorage, StorageError> {
         Ok(FileStorage {
             paths: Arc::new(SessionPaths::new(path.into())?),
@@ -66,7 +66,7 @@ impl FileStorage {
     }
 
     /// Sets how long a write (`store`, `store_if`, `delete`) waits for other writers of the same file before
-    /// failing with [`ErrorKind::Timeout`]. Loads never wait.
+    /// failing with [`ErrorKind::Timeout`](session_core::ErrorKind::Timeout). Loads never wait.
     #[must_use]
     pub fn with_lock_timeout(mut self, timeout: Duration) -> FileStorage {
         self.lock_timeout = timeout;
@@ -99,21 +99,8 @@ impl FileStorage {
     {
         let paths = Arc::clone(&self.paths);
         let timeout = self.lock_timeout;
-        let task = move || op(&paths, timeout);
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => runtime.spawn_blocking(task).await.map_err(|err| {
-                StorageError::new(
-                    ErrorKind::Other,
-                    BACKEND,
-                    format!(
-                        "the file task on {} did not finish",
-                        self.paths.target.display()
-                    ),
-                )
-                .with_source(err)
-            })?,
-            Err(_) => task(),
-        }
+        let action = format!("access {}", self.paths.target.display());
+        run_blocking(BACKEND, &action, move || op(&paths, timeout)).await?
     }
 }
 
@@ -129,7 +116,7 @@ impl fmt::Debug for FileStorage {
 #[async_trait]
 impl SessionStorage for FileStorage {
     /// Reads the session file. A missing file is `Ok(None)` only if its directory exists; a missing
-    /// directory fails with [`ErrorKind::Config`].
+    /// directory fails with [`ErrorKind::Config`](session_core::ErrorKind::Config).
     async fn load(&self) -> Result<Option<Bytes>, StorageError> {
         Ok(self
             .run(|paths, _| ops::load(paths))

@@ -40,7 +40,6 @@
 //! # }
 //! ```
 
-mod blocking;
 mod error;
 mod open;
 mod ops;

@@ -4,10 +4,10 @@
 use async_trait::async_trait;
 use bytes::Bytes;
 use session_core::{
-    ErrorKind, Expect, SessionDelete, SessionStorage, StorageError, Version, VersionedStorage,
+    run_blocking, ErrorKind, Expect, SessionDelete, SessionStorage, StorageError, Version,
+    VersionedStorage,
 };
 
-use crate::blocking::run_blocking;
 use crate::error::{map_sled_error, BACKEND};
 use crate::storage::SledStorage;
 
@@ -30,7 +30,7 @@ impl SledStorage {
     {
         let (tree, key) = self.owned_location();
         let action = format!("{op} slot {:?}", self.slot());
-        run_blocking(&action, move || write(&tree, &key))
+        run_blocking(BACKEND, &action, move || write(&tree, &key))
             .await?
             .map_err(|err| self.fail(err, op))
     }
