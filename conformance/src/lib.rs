@@ -53,6 +53,7 @@ mod data;
 pub mod fixtures;
 mod macros;
 mod memory;
+pub mod services;
 
 use session_core::{SessionDelete, SessionStorage, StorageError, VersionedStorage};
 
