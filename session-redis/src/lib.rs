@@ -1,5 +1,74 @@
-//! The Redis adapter of tgsession (`RedisStorage`).
+//! A [Redis](https://redis.io) storage for tgsession: each Telegram session is one Redis key, shared by every
+//! worker that connects to the server.
 //!
-//! **This crate is empty for now.** It is reserved in the workspace so its name and place are fixed; the adapter,
-//! its conformance tests against a real server and its documentation arrive with the server-adapters issue.
-//! Until then, use `session-file` or `session-sled`.
+//! [`RedisStorage`] implements [`SessionStorage`](session_core::SessionStorage),
+//! [`SessionDelete`](session_core::SessionDelete) and [`VersionedStorage`](session_core::VersionedStorage)
+//! and passes the whole `session-conformance` suite against a real server.
+//!
+//! - A handle is built from a [`redis::aio::ConnectionManager`] plus a [`Slot`](session_core::Slot)
+//!   ([`RedisStorage::new`]), or from a URL ([`RedisStorage::connect`]). The slot's session lives under the
+//!   key `prefix ++ slot name`, with the prefix `tgsession:` unless [`RedisStorage::with_prefix`] sets another.
+//! - The key is a hash holding the raw session bytes (field `data`) and a version token (field `version`);
+//!   conditional writes ([`store_if`](session_core::VersionedStorage::store_if)) run as one Lua script,
+//!   atomically on the server. See [`RedisStorage`] for the layout and the commands.
+//! - Keys never expire unless [`RedisStorage::with_ttl`] sets a time to live.
+//! - Every call is bounded by an operation timeout ([`DEFAULT_OPERATION_TIMEOUT`]) and connecting by a
+//!   connect timeout ([`DEFAULT_CONNECT_TIMEOUT`]); the connection manager reconnects after a server
+//!   restart, and the same handle keeps working.
+//! - `Debug` and error messages show the URL with its password replaced by `***`.
+//! - `redis` itself is re-exported, so `session_redis::redis` is always the version this crate was built
+//!   with.
+//!
+//! ```no_run
+//! use session_core::{Bytes, Expect, SessionStorage, Slot, VersionedStorage};
+//! use session_redis::RedisStorage;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let storage = RedisStorage::connect("redis://127.0.0.1:6379/", Slot::new("main")?).await?;
+//! assert_eq!(storage.key(), b"tgsession:main");
+//!
+//! storage.store(Bytes::from_static(b"session bytes")).await?;
+//! assert_eq!(storage.load().await?.as_deref(), Some(&b"session bytes"[..]));
+//!
+//! // Conditional writes: only one of two writers holding the same version wins.
+//! let (_, version) = storage.load_versioned().await?.expect("stored above");
+//! storage.store_if(Bytes::from_static(b"next"), Expect::Version(version.clone())).await?;
+//! let lost = storage.store_if(Bytes::from_static(b"other"), Expect::Version(version)).await;
+//! assert_eq!(lost.unwrap_err().kind(), session_core::ErrorKind::Conflict);
+//!
+//! // More slots on the same connection:
+//! let bot = storage.for_slot(Slot::new("bot-1")?);
+//! assert_eq!(bot.load().await?, None);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Errors
+//!
+//! Redis errors are mapped to a [`StorageError`](session_core::StorageError) whose source is the
+//! [`redis::RedisError`]:
+//!
+//! | cause                                                            | kind               |
+//! |------------------------------------------------------------------|--------------------|
+//! | connection refused, lost, or the host unreachable; `LOADING`, `READONLY`, `OOM` | `Unavailable` |
+//! | no answer within the connect or operation timeout                | `Timeout`          |
+//! | wrong credentials, `NOAUTH`, `WRONGPASS`, `NOPERM` (ACL)         | `PermissionDenied` |
+//! | a URL that does not parse, a database number out of range, a cluster node | `Config`  |
+//! | the key holds another Redis type (`WRONGTYPE`) or a foreign hash | `Corrupt`          |
+//! | `store_if` found another state than expected                     | `Conflict`         |
+
+mod commands;
+mod config;
+mod error;
+mod ops;
+mod reply;
+mod storage;
+mod token;
+
+pub use redis;
+
+pub use crate::config::{
+    connect_manager, manager_config, Timeouts, DEFAULT_CONNECT_TIMEOUT, DEFAULT_OPERATION_TIMEOUT,
+};
+pub use crate::storage::RedisStorage;

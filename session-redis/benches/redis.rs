@@ -1,0 +1,232 @@
+//! `RedisStorage` against bare driver commands on the same `ConnectionManager`, for a 4 KiB and a 1 MiB
+//! value, on the server of `TGSESSION_REDIS_URL`.
+//!
+//! | variant    | store                                              | load                          |
+//! |------------|----------------------------------------------------|-------------------------------|
+//! | `adapter`  | `RedisStorage::store` (`HSET` + `PERSIST`)         | `RedisStorage::load` (`HGET`) |
+//! | `driver`   | `SET key value`                                    | `GET key`                     |
+//! | `store_if` | `RedisStorage::store_if` with the current version (the Lua script), for reference | |
+//!
+//! Criterion measures each variant in turn. On a busy machine the load changes between those runs, so the
+//! bench also measures adapter and driver **interleaved** (one call of each per round, alternating which
+//! goes first) and prints both medians, with the adapter's overhead over the driver (target: 10 %).
+//!
+//! Run: `source <services env>; cargo bench -p session-redis --bench redis`
+
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion};
+use session_conformance::services::setting;
+use session_core::{Bytes, Expect, SessionStorage, Slot, Version, VersionedStorage};
+use session_redis::{redis, RedisStorage};
+use tokio::runtime::Runtime;
+
+/// The value sizes, with the names used in benchmark ids.
+const SIZES: [(&str, usize); 2] = [("4KiB", 4 << 10), ("1MiB", 1 << 20)];
+
+/// The operations, each with the variants measured for it.
+const OPS: [(&str, &[&str]); 2] = [
+    ("store", &["adapter", "driver", "store_if"]),
+    ("load", &["adapter", "driver"]),
+];
+
+/// Everything one benchmark needs: a runtime, the adapter, and the key the driver commands use.
+struct Fixture {
+    runtime: Runtime,
+    storage: RedisStorage,
+    driver_key: String,
+    /// The version the next `store_if` expects.
+    version: Cell<Option<Version>>,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let url = setting("TGSESSION_REDIS_URL");
+        let run = format!("{:016x}", fastrand::u64(..));
+        let slot = Slot::new(format!("bench-{run}")).expect("slot");
+        let storage = runtime
+            .block_on(RedisStorage::connect(&url, slot))
+            .expect("connect to the Redis server");
+        Fixture {
+            runtime,
+            storage,
+            driver_key: format!("tgsession-bench-driver:{run}"),
+            version: Cell::new(None),
+        }
+    }
+
+    /// Runs one `variant` of `op` on `value` once.
+    fn run(&self, op: &str, variant: &str, value: &Bytes) {
+        let mut manager = self.storage.manager().clone();
+        self.runtime.block_on(async {
+            match (op, variant) {
+                ("store", "adapter") => self.storage.store(value.clone()).await.expect("store"),
+                ("store", "driver") => redis::cmd("SET")
+                    .arg(&self.driver_key)
+                    .arg(&value[..])
+                    .query_async::<()>(&mut manager)
+                    .await
+                    .expect("SET"),
+                ("store", "store_if") => {
+                    let expect = match self.version.take() {
+                        Some(current) => Expect::Version(current),
+                        None => {
+                            match self.storage.load_versioned().await.expect("load_versioned") {
+                                Some((_, current)) => Expect::Version(current),
+                                None => Expect::Absent,
+                            }
+                        }
+                    };
+                    let stored = self.storage.store_if(value.clone(), expect).await;
+                    self.version.set(Some(stored.expect("store_if")));
+                }
+                ("load", "adapter") => {
+                    let loaded = self.storage.load().await.expect("load");
+                    assert_eq!(loaded.map(|v| v.len()), Some(value.len()));
+                }
+                ("load", "driver") => {
+                    let loaded: Option<Vec<u8>> = redis::cmd("GET")
+                        .arg(&self.driver_key)
+                        .query_async(&mut manager)
+                        .await
+                        .expect("GET");
+                    assert_eq!(loaded.map(|v| v.len()), Some(value.len()));
+                }
+                _ => unreachable!("unknown benchmark {op}/{variant}"),
+            }
+        });
+    }
+
+    /// Stores `value` through the adapter and the driver, for the load benchmarks to read.
+    fn prepare(&self, value: &Bytes) {
+        self.run("store", "adapter", value);
+        self.run("store", "driver", value);
+        self.version.set(None);
+    }
+
+    /// Median adapter and driver times of `op` on `value`, measured interleaved over `rounds` rounds.
+    fn interleaved(&self, op: &str, value: &Bytes, rounds: usize) -> (Duration, Duration) {
+        let mut times = [Vec::with_capacity(rounds), Vec::with_capacity(rounds)];
+        for round in 0..rounds {
+            let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+            for which in order {
+                let started = Instant::now();
+                self.run(op, ["adapter", "driver"][which], value);
+                times[which].push(started.elapsed());
+            }
+        }
+        let [adapter, driver] = times.map(|mut samples| {
+            samples.sort();
+            samples[samples.len() / 2]
+        });
+        (adapter, driver)
+    }
+
+    /// Removes what the benchmark wrote.
+    fn clean_up(&self) {
+        let mut manager = self.storage.manager().clone();
+        self.runtime.block_on(async {
+            let mut cmd = redis::cmd("DEL");
+            cmd.arg(&self.driver_key).arg(self.storage.key());
+            cmd.query_async::<()>(&mut manager).await.expect("DEL");
+        });
+    }
+}
+
+/// A value of `len` pseudo-random bytes.
+fn value_of(len: usize) -> Bytes {
+    (0..len).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+fn bench(c: &mut Criterion, fixture: &Fixture) {
+    for (op, variants) in OPS {
+        let mut group = c.benchmark_group(op);
+        for (size_name, len) in SIZES {
+            let value = value_of(len);
+            fixture.prepare(&value);
+            for variant in variants {
+                let id = BenchmarkId::new(*variant, size_name);
+                group.bench_with_input(id, &value, |b, value| {
+                    b.iter(|| fixture.run(op, variant, value));
+                });
+            }
+        }
+        group.finish();
+    }
+}
+
+/// The median time per iteration, in nanoseconds, that criterion recorded for `op/variant/size`.
+fn median_ns(out: &Path, op: &str, variant: &str, size: &str) -> Option<f64> {
+    let path: PathBuf = [out, Path::new(op), Path::new(variant), Path::new(size)]
+        .iter()
+        .collect::<PathBuf>()
+        .join("new/estimates.json");
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    json["median"]["point_estimate"].as_f64()
+}
+
+fn format_ns(ns: f64) -> String {
+    match ns {
+        ns if ns >= 1e6 => format!("{:.3} ms", ns / 1e6),
+        ns if ns >= 1e3 => format!("{:.1} µs", ns / 1e3),
+        ns => format!("{ns:.0} ns"),
+    }
+}
+
+/// Prints criterion's medians of this run, the interleaved medians, and the adapter's overhead.
+fn report(out: &Path, fixture: &Fixture) {
+    println!(
+        "\n            criterion medians                  interleaved medians\n\
+         call        adapter    driver  store_if   over    adapter    driver   over"
+    );
+    for (op, _) in OPS {
+        for (size, len) in SIZES {
+            let median = |variant| median_ns(out, op, variant, size);
+            let (Some(adapter), Some(driver)) = (median("adapter"), median("driver")) else {
+                println!("{op:>5} {size:>4}: not measured in this run");
+                continue;
+            };
+            let store_if = median("store_if").map_or_else(|| "-".to_owned(), format_ns);
+            let value = value_of(len);
+            fixture.prepare(&value);
+            let rounds = if len > 64 << 10 { 300 } else { 3000 };
+            let (paired_adapter, paired_driver) = fixture.interleaved(op, &value, rounds);
+            let (paired_adapter, paired_driver) = (
+                paired_adapter.as_nanos() as f64,
+                paired_driver.as_nanos() as f64,
+            );
+            println!(
+                "{op:>5} {size:>4} {:>9} {:>9} {:>9} {:>+6.1} % {:>9} {:>9} {:>+6.1} %",
+                format_ns(adapter),
+                format_ns(driver),
+                store_if,
+                (adapter / driver - 1.0) * 100.0,
+                format_ns(paired_adapter),
+                format_ns(paired_driver),
+                (paired_adapter / paired_driver - 1.0) * 100.0,
+            );
+        }
+    }
+}
+
+fn main() {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("criterion-redis");
+    let mut criterion = Criterion::default()
+        .output_directory(&out)
+        .sample_size(30)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .configure_from_args();
+    let fixture = Fixture::new();
+    bench(&mut criterion, &fixture);
+    criterion.final_summary();
+    report(&out, &fixture);
+    fixture.clean_up();
+}

@@ -1,0 +1,126 @@
+//! The storage traits for [`RedisStorage`]: one command per call, bounded by the operation timeout, tried
+//! a second time when the first attempt certainly did no harm.
+
+use async_trait::async_trait;
+use redis::{RedisError, Value};
+use session_core::{
+    Bytes, ErrorKind, Expect, SessionDelete, SessionStorage, StorageError, Version,
+    VersionedStorage,
+};
+
+use crate::commands::{self, Condition, Request};
+use crate::error::{map_redis_error, timed_out, Phase, BACKEND};
+use crate::reply;
+use crate::storage::RedisStorage;
+use crate::token::next_token;
+
+/// Whether a call may be sent again after its connection dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Repeat {
+    /// Doing it twice has the effect of doing it once (`load`, `store`, `delete`).
+    Harmless,
+    /// It may have been applied before the connection dropped, and doing it again would not be the same
+    /// (`store_if`): only sent again if the first attempt never reached the server.
+    OnlyIfUnsent,
+}
+
+/// Whether `err` says the first attempt failed in a way that makes a second one safe and worth it: the
+/// server refused the connection (nothing was sent), or, for a harmless repeat, the connection dropped
+/// (the manager is reconnecting).
+fn worth_repeating(err: &RedisError, repeat: Repeat) -> bool {
+    err.is_connection_refusal() || (repeat == Repeat::Harmless && err.is_connection_dropped())
+}
+
+impl RedisStorage {
+    /// Sends `request` once, or twice when the first attempt failed as [`worth_repeating`] says, all within
+    /// the operation timeout.
+    async fn send(
+        &self,
+        op: &str,
+        request: &Request,
+        repeat: Repeat,
+    ) -> Result<Value, StorageError> {
+        let attempts = async {
+            match request.send(&mut self.manager().clone()).await {
+                Err(err) if worth_repeating(&err, repeat) => {
+                    request.send(&mut self.manager().clone()).await
+                }
+                done => done,
+            }
+        };
+        match tokio::time::timeout(self.operation_timeout(), attempts).await {
+            Ok(Ok(reply)) => Ok(reply),
+            Ok(Err(err)) => Err(self.fail(op, err)),
+            Err(_) => Err(timed_out(&self.action(op), self.operation_timeout())),
+        }
+    }
+
+    /// Maps a driver error of operation `op`.
+    fn fail(&self, op: &str, err: RedisError) -> StorageError {
+        map_redis_error(err, &self.action(op), Phase::Operation)
+    }
+}
+
+#[async_trait]
+impl SessionStorage for RedisStorage {
+    async fn load(&self) -> Result<Option<Bytes>, StorageError> {
+        let request = commands::load(self.key());
+        let reply = self.send("load", &request, Repeat::Harmless).await?;
+        reply::value(reply).map_err(|err| self.fail("load", err))
+    }
+
+    async fn store(&self, data: Bytes) -> Result<(), StorageError> {
+        let request = commands::store(self.key(), &data, &next_token(), self.ttl_millis());
+        self.send("store", &request, Repeat::Harmless)
+            .await
+            .map(drop)
+    }
+}
+
+#[async_trait]
+impl SessionDelete for RedisStorage {
+    async fn delete(&self) -> Result<(), StorageError> {
+        let request = commands::delete(self.key());
+        self.send("delete", &request, Repeat::Harmless)
+            .await
+            .map(drop)
+    }
+}
+
+#[async_trait]
+impl VersionedStorage for RedisStorage {
+    async fn load_versioned(&self) -> Result<Option<(Bytes, Version)>, StorageError> {
+        let request = commands::load_versioned(self.key());
+        let reply = self
+            .send("load_versioned", &request, Repeat::Harmless)
+            .await?;
+        reply::versioned(reply).map_err(|err| self.fail("load_versioned", err))
+    }
+
+    /// Runs the conditional write script with the condition `expect`: the check and the write happen in one
+    /// atomic script on the server, so a write that lands first makes this call fail with
+    /// [`ErrorKind::Conflict`] instead of being overwritten.
+    async fn store_if(&self, data: Bytes, expect: Expect) -> Result<Version, StorageError> {
+        let condition = match &expect {
+            Expect::Absent => Condition::Absent,
+            Expect::Version(version) => Condition::Version(version.as_bytes()),
+        };
+        let token = next_token();
+        let request = commands::store_if(self.key(), &data, &token, self.ttl_millis(), condition);
+        let reply = self
+            .send("store_if", &request, Repeat::OnlyIfUnsent)
+            .await?;
+        if reply::written(reply).map_err(|err| self.fail("store_if", err))? {
+            return Ok(Version::from_bytes(token));
+        }
+        Err(StorageError::new(
+            ErrorKind::Conflict,
+            BACKEND,
+            format!(
+                "cannot {}: the slot is not in the expected state ({expect:?}), another write came first; \
+                 load it again",
+                self.action("store_if")
+            ),
+        ))
+    }
+}
