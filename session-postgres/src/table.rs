@@ -1,0 +1,200 @@
+//! Validated schema and table names, and their quoted SQL spelling.
+
+use std::fmt;
+
+use session_core::{ErrorKind, StorageError};
+
+use crate::error::BACKEND;
+
+/// The schema and table that hold the sessions, validated so they can be written into SQL safely.
+///
+/// Both names **must** match `^[a-z_][a-z0-9_]{0,62}$`: 1 to 63 bytes (PostgreSQL's identifier limit) of
+/// lower-case ASCII letters, digits and `_`, not starting with a digit, and not starting with `pg_` (a
+/// prefix PostgreSQL reserves for system schemas). The names are still always written double-quoted in
+/// SQL, so no name is ever read as a keyword. Values (slot names, bytes, versions) are never written into
+/// SQL at all: they are always bound as parameters.
+///
+/// The default is [`DEFAULT_SCHEMA`](Self::DEFAULT_SCHEMA)`.`[`DEFAULT_TABLE`](Self::DEFAULT_TABLE),
+/// `"tgsession"."sessions"`.
+///
+/// ```
+/// use session_postgres::TableName;
+///
+/// let table = TableName::new("billing", "tg_sessions")?;
+/// assert_eq!(table.qualified(), r#""billing"."tg_sessions""#);
+/// assert_eq!(TableName::default().to_string(), r#""tgsession"."sessions""#);
+/// assert!(TableName::new("Billing", "x").is_err());
+/// assert!(TableName::new("app", "sessions; drop table x").is_err());
+/// # Ok::<(), session_core::StorageError>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct TableName {
+    schema: String,
+    table: String,
+}
+
+impl TableName {
+    /// The schema used unless another one is configured.
+    pub const DEFAULT_SCHEMA: &'static str = "tgsession";
+
+    /// The table used unless another one is configured.
+    pub const DEFAULT_TABLE: &'static str = "sessions";
+
+    /// The longest schema or table name, in bytes (PostgreSQL's `NAMEDATALEN - 1`).
+    pub const MAX_LEN: usize = 63;
+
+    /// Validates `schema` and `table`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] with a message naming the offending name and the rule it breaks.
+    pub fn new(
+        schema: impl Into<String>,
+        table: impl Into<String>,
+    ) -> Result<TableName, StorageError> {
+        let (schema, table) = (schema.into(), table.into());
+        check_identifier("schema", &schema)?;
+        check_identifier("table", &table)?;
+        Ok(TableName { schema, table })
+    }
+
+    /// The default table in another schema: `"<schema>"."sessions"`.
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new).
+    pub fn in_schema(schema: impl Into<String>) -> Result<TableName, StorageError> {
+        TableName::new(schema, Self::DEFAULT_TABLE)
+    }
+
+    /// The schema name, unquoted.
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+
+    /// The table name, unquoted.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// The schema, quoted for SQL: `"tgsession"`.
+    pub fn quoted_schema(&self) -> String {
+        quote(&self.schema)
+    }
+
+    /// The schema-qualified table, quoted for SQL: `"tgsession"."sessions"`.
+    pub fn qualified(&self) -> String {
+        format!("{}.{}", quote(&self.schema), quote(&self.table))
+    }
+}
+
+impl Default for TableName {
+    fn default() -> Self {
+        TableName {
+            schema: Self::DEFAULT_SCHEMA.to_owned(),
+            table: Self::DEFAULT_TABLE.to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for TableName {
+    /// The quoted, schema-qualified name, as in SQL.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.qualified())
+    }
+}
+
+impl fmt::Debug for TableName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// `name` in double quotes. Validated names contain no `"`, so nothing needs escaping.
+fn quote(name: &str) -> String {
+    format!("\"{name}\"")
+}
+
+/// Checks `name` (the `what` name: `schema` or `table`) against the rules of [`TableName`].
+fn check_identifier(what: &str, name: &str) -> Result<(), StorageError> {
+    let problem = identifier_problem(name);
+    match problem {
+        None => Ok(()),
+        Some(problem) => Err(StorageError::new(
+            ErrorKind::InvalidInput,
+            BACKEND,
+            format!("invalid {what} name {name:?}: {problem}"),
+        )),
+    }
+}
+
+/// Why `name` is not a valid identifier, or `None`.
+fn identifier_problem(name: &str) -> Option<&'static str> {
+    let Some(first) = name.bytes().next() else {
+        return Some("it is empty");
+    };
+    if name.len() > TableName::MAX_LEN {
+        return Some("it is longer than 63 bytes");
+    }
+    if !(first.is_ascii_lowercase() || first == b'_') {
+        return Some("it must start with a-z or _");
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Some("only a-z, 0-9 and _ are allowed");
+    }
+    if name.starts_with("pg_") {
+        return Some("names starting with pg_ are reserved by PostgreSQL");
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_the_documented_alphabet() {
+        for name in ["a", "_", "tgsession", "s_1", "_x9", &"a".repeat(63)] {
+            let table = TableName::new(name, name).unwrap();
+            assert_eq!(table.schema(), name);
+            assert_eq!(table.qualified(), format!("\"{name}\".\"{name}\""));
+        }
+    }
+
+    #[test]
+    fn rejects_everything_else() {
+        for name in [
+            "",
+            "1abc",
+            "Abc",
+            "a-b",
+            "a b",
+            "a\"b",
+            "a.b",
+            "a;drop",
+            "é",
+            "pg_catalog",
+            &"a".repeat(64),
+        ] {
+            let err = TableName::new(name, "ok").unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{name:?}");
+            assert!(err.message().contains("schema name"), "{err}");
+            let err = TableName::new("ok", name).unwrap_err();
+            assert!(err.message().contains("table name"), "{err}");
+        }
+    }
+
+    #[test]
+    fn default_and_in_schema() {
+        assert_eq!(
+            TableName::default().qualified(),
+            "\"tgsession\".\"sessions\""
+        );
+        let table = TableName::in_schema("app").unwrap();
+        assert_eq!(format!("{table:?}"), "\"app\".\"sessions\"");
+        assert_eq!(table.quoted_schema(), "\"app\"");
+    }
+}
