@@ -1,0 +1,184 @@
+//! The storage traits for [`S3Storage`], on top of three bounded requests: get, put and delete.
+
+use std::error::Error as StdError;
+use std::future::Future;
+
+use async_trait::async_trait;
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::operation::get_object::GetObjectError;
+use aws_sdk_s3::primitives::ByteStream;
+use bytes::Bytes;
+use session_core::{
+    ErrorKind, Expect, SessionDelete, SessionStorage, StorageError, Version, VersionedStorage,
+};
+
+use crate::error::{map_error, Action, Failure, Target, BACKEND};
+use crate::storage::S3Storage;
+
+/// The precondition of a `PutObject`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Precondition<'a> {
+    /// None: an unconditional write.
+    None,
+    /// `If-None-Match: *`: write only if the key is absent.
+    Absent,
+    /// `If-Match: <etag>`: write only if the object has this ETag.
+    Matches(&'a str),
+}
+
+impl S3Storage {
+    /// Runs `request` within the handle's operation timeout and maps its failure, naming `key`.
+    async fn bounded<T, E>(
+        &self,
+        action: Action,
+        key: &str,
+        request: impl Future<Output = Result<T, Failure<E>>>,
+    ) -> Result<T, StorageError>
+    where
+        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    {
+        let limit = self.operation_timeout();
+        let result = tokio::time::timeout(limit, request)
+            .await
+            .unwrap_or(Err(Failure::Elapsed(limit)));
+        result.map_err(|failure| {
+            let bucket = self.bucket();
+            map_error(
+                failure,
+                Target {
+                    action,
+                    bucket,
+                    key,
+                },
+            )
+        })
+    }
+
+    /// `PutObject` of `data` at `key` under `precondition`; returns the new object's ETag, if the server
+    /// sent one.
+    pub(crate) async fn put(
+        &self,
+        key: &str,
+        data: Bytes,
+        precondition: Precondition<'_>,
+        action: Action,
+    ) -> Result<Option<String>, StorageError> {
+        let request = self
+            .client()
+            .put_object()
+            .bucket(self.bucket())
+            .key(key)
+            .body(ByteStream::from(data));
+        let request = match precondition {
+            Precondition::None => request,
+            Precondition::Absent => request.if_none_match("*"),
+            Precondition::Matches(etag) => request.if_match(etag),
+        };
+        let output = self
+            .bounded(action, key, async {
+                request.send().await.map_err(Failure::sdk)
+            })
+            .await?;
+        Ok(output.e_tag)
+    }
+
+    /// `DeleteObject` of `key`.
+    pub(crate) async fn delete_key(&self, key: &str, action: Action) -> Result<(), StorageError> {
+        let request = self.client().delete_object().bucket(self.bucket()).key(key);
+        self.bounded(action, key, async {
+            request.send().await.map_err(Failure::sdk)
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// `GetObject` of the slot's key: the whole value and its ETag, or `None` on `NoSuchKey`.
+    async fn get(&self) -> Result<Option<(Bytes, Option<String>)>, StorageError> {
+        let request = self
+            .client()
+            .get_object()
+            .bucket(self.bucket())
+            .key(self.key());
+        self.bounded(Action::Load, self.key(), async {
+            let output = match request.send().await {
+                Ok(output) => output,
+                Err(err)
+                    if err
+                        .as_service_error()
+                        .is_some_and(GetObjectError::is_no_such_key) =>
+                {
+                    return Ok(None)
+                }
+                Err(err) => return Err(Failure::sdk(err)),
+            };
+            let etag = output.e_tag;
+            let data = output.body.collect().await.map_err(Failure::Body)?;
+            Ok(Some((data.into_bytes(), etag)))
+        })
+        .await
+    }
+}
+
+/// The version of the object whose ETag is `etag`; a server that sends no ETag cannot do versioned writes.
+fn version_of(etag: Option<String>, operation: &str) -> Result<Version, StorageError> {
+    match etag {
+        Some(etag) => Ok(Version::from_bytes(etag)),
+        None => Err(StorageError::new(
+            ErrorKind::Unsupported,
+            BACKEND,
+            format!("the server sent no ETag with {operation}, so versioned writes are impossible"),
+        )),
+    }
+}
+
+#[async_trait]
+impl SessionStorage for S3Storage {
+    async fn load(&self) -> Result<Option<Bytes>, StorageError> {
+        Ok(self.get().await?.map(|(data, _)| data))
+    }
+
+    async fn store(&self, data: Bytes) -> Result<(), StorageError> {
+        self.put(self.key(), data, Precondition::None, Action::Store)
+            .await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SessionDelete for S3Storage {
+    async fn delete(&self) -> Result<(), StorageError> {
+        self.delete_key(self.key(), Action::Delete).await
+    }
+}
+
+#[async_trait]
+impl VersionedStorage for S3Storage {
+    async fn load_versioned(&self) -> Result<Option<(Bytes, Version)>, StorageError> {
+        self.check_conditional_writes().await?;
+        match self.get().await? {
+            Some((data, etag)) => Ok(Some((data, version_of(etag, "GetObject")?))),
+            None => Ok(None),
+        }
+    }
+
+    async fn store_if(&self, data: Bytes, expect: Expect) -> Result<Version, StorageError> {
+        self.check_conditional_writes().await?;
+        let etag = match &expect {
+            Expect::Absent => None,
+            Expect::Version(version) => {
+                Some(std::str::from_utf8(version.as_bytes()).map_err(|_| {
+                    StorageError::new(
+                        ErrorKind::InvalidInput,
+                        BACKEND,
+                        format!("{version:?} is not a version of an S3 storage (not an ETag)"),
+                    )
+                })?)
+            }
+        };
+        let precondition = etag.map_or(Precondition::Absent, Precondition::Matches);
+        let etag = self
+            .put(self.key(), data, precondition, Action::StoreIf)
+            .await?;
+        version_of(etag, "PutObject")
+    }
+}
