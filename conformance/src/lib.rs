@@ -46,6 +46,7 @@
 //! A backend that keeps data across process restarts should also implement [`Harness::reopen`] (drop caches
 //! and connections, reopen the database), so the `persistence_across_reopen` case tests real persistence.
 
+pub mod bench;
 pub mod cases;
 mod check;
 mod context;

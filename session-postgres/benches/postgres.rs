@@ -13,17 +13,15 @@
 //! `CARGO_TARGET_DIR=/work/target-postgres cargo bench -p session-postgres --bench postgres`. It works in a
 //! random schema that it drops at the end.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion};
+use session_conformance::bench::{sample_value, OverheadTable, SIZES};
 use session_core::{Bytes, SessionStorage, Slot};
 use session_postgres::sqlx::{self, AssertSqlSafe};
 use session_postgres::{PostgresConfig, PostgresStorage, TableName};
 use tokio::runtime::Runtime;
-
-/// The value sizes, with the names used in benchmark ids.
-const SIZES: [(&str, usize); 2] = [("4KiB", 4 << 10), ("1MiB", 1 << 20)];
 
 /// The ways a value is written or read.
 const VARIANTS: [&str; 2] = ["adapter", "direct"];
@@ -112,15 +110,11 @@ impl Fixture {
     }
 }
 
-fn value_of(len: usize) -> Bytes {
-    (0..len).map(|i| (i * 31) as u8).collect()
-}
-
 fn bench(c: &mut Criterion, fixture: &Fixture) {
     for op in ["store", "load"] {
         let mut group = c.benchmark_group(op);
         for (size_name, len) in SIZES {
-            let value = value_of(len);
+            let value = sample_value(len, 0);
             // The load benchmarks read what these two lines store.
             fixture.run("store", "adapter", &value);
             fixture.run("store", "direct", &value);
@@ -136,44 +130,6 @@ fn bench(c: &mut Criterion, fixture: &Fixture) {
     }
 }
 
-/// The median time per iteration, in nanoseconds, that criterion recorded for `op/variant/size`.
-fn median_ns(out: &Path, op: &str, variant: &str, size: &str) -> Option<f64> {
-    let path: PathBuf = [out, Path::new(op), Path::new(variant), Path::new(size)]
-        .iter()
-        .collect::<PathBuf>()
-        .join("new/estimates.json");
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
-    json["median"]["point_estimate"].as_f64()
-}
-
-fn format_ns(ns: f64) -> String {
-    match ns {
-        ns if ns >= 1e6 => format!("{:.3} ms", ns / 1e6),
-        ns if ns >= 1e3 => format!("{:.2} µs", ns / 1e3),
-        ns => format!("{ns:.0} ns"),
-    }
-}
-
-/// Prints the medians of this run and the adapter's overhead over the direct SQL.
-fn report(out: &Path) {
-    println!("\nmedian per call     adapter     direct   adapter vs direct");
-    for op in ["store", "load"] {
-        for (size, _) in SIZES {
-            let medians = VARIANTS.map(|variant| median_ns(out, op, variant, size));
-            let [Some(adapter), Some(direct)] = medians else {
-                println!("{op:>5} {size:>4}: not measured in this run");
-                continue;
-            };
-            println!(
-                "{op:>5} {size:>4}     {:>10} {:>10}   {:>+16.1} %",
-                format_ns(adapter),
-                format_ns(direct),
-                (adapter / direct - 1.0) * 100.0,
-            );
-        }
-    }
-}
-
 fn main() {
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("criterion-postgres");
     let mut criterion = Criterion::default()
@@ -186,5 +142,9 @@ fn main() {
     bench(&mut criterion, &fixture);
     fixture.drop_schema();
     criterion.final_summary();
-    report(&out);
+    OverheadTable::new("median per call", &VARIANTS, "adapter", &["direct"]).print_from_criterion(
+        &out,
+        &["store", "load"],
+        &SIZES.map(|(size, _)| size),
+    );
 }

@@ -14,17 +14,15 @@
 //! Run: `source <services env>; cargo bench -p session-redis --bench redis`
 
 use std::cell::Cell;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion};
+use session_conformance::bench::{sample_value, OverheadTable, SIZES};
 use session_conformance::services::setting;
 use session_core::{Bytes, Expect, SessionStorage, Slot, Version, VersionedStorage};
 use session_redis::{redis, RedisStorage};
 use tokio::runtime::Runtime;
-
-/// The value sizes, with the names used in benchmark ids.
-const SIZES: [(&str, usize); 2] = [("4KiB", 4 << 10), ("1MiB", 1 << 20)];
 
 /// The operations, each with the variants measured for it.
 const OPS: [(&str, &[&str]); 2] = [
@@ -111,24 +109,6 @@ impl Fixture {
         self.version.set(None);
     }
 
-    /// Median adapter and driver times of `op` on `value`, measured interleaved over `rounds` rounds.
-    fn interleaved(&self, op: &str, value: &Bytes, rounds: usize) -> (Duration, Duration) {
-        let mut times = [Vec::with_capacity(rounds), Vec::with_capacity(rounds)];
-        for round in 0..rounds {
-            let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
-            for which in order {
-                let started = Instant::now();
-                self.run(op, ["adapter", "driver"][which], value);
-                times[which].push(started.elapsed());
-            }
-        }
-        let [adapter, driver] = times.map(|mut samples| {
-            samples.sort();
-            samples[samples.len() / 2]
-        });
-        (adapter, driver)
-    }
-
     /// Removes what the benchmark wrote.
     fn clean_up(&self) {
         let mut manager = self.storage.manager().clone();
@@ -140,16 +120,11 @@ impl Fixture {
     }
 }
 
-/// A value of `len` pseudo-random bytes.
-fn value_of(len: usize) -> Bytes {
-    (0..len).map(|i| (i * 31 % 251) as u8).collect()
-}
-
 fn bench(c: &mut Criterion, fixture: &Fixture) {
     for (op, variants) in OPS {
         let mut group = c.benchmark_group(op);
         for (size_name, len) in SIZES {
-            let value = value_of(len);
+            let value = sample_value(len, 0);
             fixture.prepare(&value);
             for variant in variants {
                 let id = BenchmarkId::new(*variant, size_name);
@@ -162,56 +137,30 @@ fn bench(c: &mut Criterion, fixture: &Fixture) {
     }
 }
 
-/// The median time per iteration, in nanoseconds, that criterion recorded for `op/variant/size`.
-fn median_ns(out: &Path, op: &str, variant: &str, size: &str) -> Option<f64> {
-    let path: PathBuf = [out, Path::new(op), Path::new(variant), Path::new(size)]
-        .iter()
-        .collect::<PathBuf>()
-        .join("new/estimates.json");
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
-    json["median"]["point_estimate"].as_f64()
-}
-
-fn format_ns(ns: f64) -> String {
-    match ns {
-        ns if ns >= 1e6 => format!("{:.3} ms", ns / 1e6),
-        ns if ns >= 1e3 => format!("{:.1} µs", ns / 1e3),
-        ns => format!("{ns:.0} ns"),
-    }
-}
-
-/// Prints criterion's medians of this run, the interleaved medians, and the adapter's overhead.
+/// Prints criterion's medians of this run with the adapter's overhead, then measures adapter and driver
+/// interleaved and prints those medians with the overhead.
 fn report(out: &Path, fixture: &Fixture) {
-    println!(
-        "\n            criterion medians                  interleaved medians\n\
-         call        adapter    driver  store_if   over    adapter    driver   over"
+    let ops = OPS.map(|(op, _)| op);
+    OverheadTable::new(
+        "median per call",
+        &["adapter", "driver", "store_if"],
+        "adapter",
+        &["driver"],
+    )
+    .print_from_criterion(out, &ops, &SIZES.map(|(size, _)| size));
+    let table = OverheadTable::new(
+        "interleaved median",
+        &["adapter", "driver"],
+        "adapter",
+        &["driver"],
     );
-    for (op, _) in OPS {
+    table.print_header();
+    for op in ops {
         for (size, len) in SIZES {
-            let median = |variant| median_ns(out, op, variant, size);
-            let (Some(adapter), Some(driver)) = (median("adapter"), median("driver")) else {
-                println!("{op:>5} {size:>4}: not measured in this run");
-                continue;
-            };
-            let store_if = median("store_if").map_or_else(|| "-".to_owned(), format_ns);
-            let value = value_of(len);
+            let value = sample_value(len, 0);
             fixture.prepare(&value);
             let rounds = if len > 64 << 10 { 300 } else { 3000 };
-            let (paired_adapter, paired_driver) = fixture.interleaved(op, &value, rounds);
-            let (paired_adapter, paired_driver) = (
-                paired_adapter.as_nanos() as f64,
-                paired_driver.as_nanos() as f64,
-            );
-            println!(
-                "{op:>5} {size:>4} {:>9} {:>9} {:>9} {:>+6.1} % {:>9} {:>9} {:>+6.1} %",
-                format_ns(adapter),
-                format_ns(driver),
-                store_if,
-                (adapter / driver - 1.0) * 100.0,
-                format_ns(paired_adapter),
-                format_ns(paired_driver),
-                (paired_adapter / paired_driver - 1.0) * 100.0,
-            );
+            table.measure_row(op, size, rounds, |variant| fixture.run(op, variant, &value));
         }
     }
 }

@@ -16,19 +16,17 @@
 //! Run: `source /work/notes/services.env` (or `eval "$(scripts/services start s3)"`), then
 //! `cargo bench -p session-s3 --bench s3`.
 
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion};
+use session_conformance::bench::{sample_value, OverheadTable, SIZES};
 use session_conformance::services::setting;
 use session_core::{Bytes, SessionStorage, Slot};
 use session_s3::aws_sdk_s3::primitives::ByteStream;
 use session_s3::aws_sdk_s3::Client;
 use session_s3::{S3Config, S3Storage};
 use tokio::runtime::Runtime;
-
-/// The value sizes, with the names used in benchmark ids.
-const SIZES: [(&str, usize); 2] = [("4KiB", 4 << 10), ("1MiB", 1 << 20)];
 
 /// The ways a value is written or read.
 const VARIANTS: [&str; 2] = ["adapter", "driver"];
@@ -107,7 +105,7 @@ fn bench(c: &mut Criterion, fixture: &Fixture) {
     for op in ["store", "load"] {
         let mut group = c.benchmark_group(op);
         for (size_name, len) in SIZES {
-            let value: Bytes = (0..len).map(|i| (i * 31) as u8).collect();
+            let value = sample_value(len, 0);
             // The load benchmarks read what these two lines store.
             fixture.run("store", "adapter", &value);
             fixture.run("store", "driver", &value);
@@ -122,78 +120,22 @@ fn bench(c: &mut Criterion, fixture: &Fixture) {
     }
 }
 
-/// The median time per iteration, in nanoseconds, that criterion recorded for `op/variant/size`.
-fn median_ns(out: &Path, op: &str, variant: &str, size: &str) -> Option<f64> {
-    let path: PathBuf = [out, Path::new(op), Path::new(variant), Path::new(size)]
-        .iter()
-        .collect::<PathBuf>()
-        .join("new/estimates.json");
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
-    json["median"]["point_estimate"].as_f64()
-}
-
-fn format_ns(ns: f64) -> String {
-    match ns {
-        ns if ns >= 1e6 => format!("{:.3} ms", ns / 1e6),
-        ns if ns >= 1e3 => format!("{:.2} µs", ns / 1e3),
-        ns => format!("{ns:.0} ns"),
-    }
-}
-
-/// Prints the medians of this run and the adapter's overhead over the driver.
-fn report(out: &Path) {
-    println!("\nmedian per call     adapter      driver   adapter vs driver");
-    for op in ["store", "load"] {
-        for (size, _) in SIZES {
-            let medians = VARIANTS.map(|variant| median_ns(out, op, variant, size));
-            let [Some(adapter), Some(driver)] = medians else {
-                println!("{op:>5} {size:>4}: not measured in this run");
-                continue;
-            };
-            println!(
-                "{op:>5} {size:>4}  {:>10}  {:>10}   {:>+15.1} %",
-                format_ns(adapter),
-                format_ns(driver),
-                (adapter / driver - 1.0) * 100.0,
-            );
-        }
-    }
-}
-
 /// Calls per variant in the interleaved measurement.
 const PAIRED_ROUNDS: usize = 150;
-
-/// The median of `samples`, in nanoseconds.
-fn median(mut samples: Vec<f64>) -> f64 {
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
-}
 
 /// Times `op` through the adapter and the driver alternately, `PAIRED_ROUNDS` times each, and prints the
 /// medians.
 fn paired(fixture: &Fixture) {
-    println!("\ninterleaved median  adapter      driver   adapter vs driver");
+    let table = OverheadTable::new("interleaved median", &VARIANTS, "adapter", &["driver"]);
+    table.print_header();
     for op in ["store", "load"] {
         for (size, len) in SIZES {
-            let value: Bytes = (0..len).map(|i| (i * 31) as u8).collect();
+            let value = sample_value(len, 0);
             fixture.run("store", "adapter", &value);
             fixture.run("store", "driver", &value);
-            let mut times = [Vec::new(), Vec::new()];
-            for round in 0..PAIRED_ROUNDS {
-                for turn in 0..2 {
-                    let which = (round + turn) % 2;
-                    let started = Instant::now();
-                    fixture.run(op, VARIANTS[which], &value);
-                    times[which].push(started.elapsed().as_nanos() as f64);
-                }
-            }
-            let [adapter, driver] = times.map(median);
-            println!(
-                "{op:>5} {size:>4}  {:>10}  {:>10}   {:>+15.1} %",
-                format_ns(adapter),
-                format_ns(driver),
-                (adapter / driver - 1.0) * 100.0,
-            );
+            table.measure_row(op, size, PAIRED_ROUNDS, |variant| {
+                fixture.run(op, variant, &value)
+            });
         }
     }
 }
@@ -209,6 +151,10 @@ fn main() {
     let fixture = Fixture::new();
     bench(&mut criterion, &fixture);
     criterion.final_summary();
-    report(&out);
+    OverheadTable::new("median per call", &VARIANTS, "adapter", &["driver"]).print_from_criterion(
+        &out,
+        &["store", "load"],
+        &SIZES.map(|(size, _)| size),
+    );
     paired(&fixture);
 }

@@ -16,16 +16,14 @@
 //!
 //! Run: `CARGO_TARGET_DIR=/work/target-sled cargo bench -p session-sled --bench sled`
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion};
+use session_conformance::bench::{sample_value, OverheadTable, SIZES};
 use session_core::{Bytes, SessionStorage, Slot};
 use session_sled::{open_db, SledStorage};
 use tokio::runtime::Runtime;
-
-/// The value sizes, with the names used in benchmark ids.
-const SIZES: [(&str, usize); 2] = [("4KiB", 4 << 10), ("1MiB", 1 << 20)];
 
 /// The key the bare calls use, next to the adapter's `tgsession:bench`.
 const BARE_KEY: &[u8] = b"bare:bench";
@@ -114,7 +112,7 @@ fn bare_load(tree: &sled::Tree) -> usize {
 /// Two different values of `len` bytes. sled skips an insert of the value a key already holds, so the
 /// store benchmarks alternate between them to make every iteration a real, flushed write.
 fn values_of(len: usize) -> [Bytes; 2] {
-    [0_u8, 1].map(|seed| (0..len).map(|i| (i * 31) as u8 ^ seed).collect())
+    [0, 1].map(|seed| sample_value(len, seed))
 }
 
 fn bench(c: &mut Criterion, fixture: &Fixture) {
@@ -142,49 +140,6 @@ fn bench(c: &mut Criterion, fixture: &Fixture) {
     }
 }
 
-/// The median time per iteration, in nanoseconds, that criterion recorded for `op/variant/size`.
-fn median_ns(out: &Path, op: &str, variant: &str, size: &str) -> Option<f64> {
-    let path: PathBuf = [out, Path::new(op), Path::new(variant), Path::new(size)]
-        .iter()
-        .collect::<PathBuf>()
-        .join("new/estimates.json");
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
-    json["median"]["point_estimate"].as_f64()
-}
-
-fn format_ns(ns: f64) -> String {
-    match ns {
-        ns if ns >= 1e6 => format!("{:.3} ms", ns / 1e6),
-        ns if ns >= 1e3 => format!("{:.2} µs", ns / 1e3),
-        ns => format!("{ns:.0} ns"),
-    }
-}
-
-/// Prints the medians of this run and the adapter's overhead over the bare calls.
-fn report(out: &Path) {
-    println!(
-        "\nmedian per call     adapter       bare bare-async   rejected   adapter vs bare  vs bare-async"
-    );
-    for op in ["store", "load"] {
-        for (size, _) in SIZES {
-            let medians = VARIANTS.map(|variant| median_ns(out, op, variant, size));
-            let [Some(adapter), Some(bare), Some(bare_async), Some(rejected)] = medians else {
-                println!("{op:>5} {size:>4}: not measured in this run");
-                continue;
-            };
-            println!(
-                "{op:>5} {size:>4}     {:>10} {:>10} {:>10} {:>10}   {:>+14.1} % {:>+12.1} %",
-                format_ns(adapter),
-                format_ns(bare),
-                format_ns(bare_async),
-                format_ns(rejected),
-                (adapter / bare - 1.0) * 100.0,
-                (adapter / bare_async - 1.0) * 100.0,
-            );
-        }
-    }
-}
-
 fn main() {
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("criterion-sled");
     let mut criterion = Criterion::default()
@@ -196,5 +151,11 @@ fn main() {
     let fixture = Fixture::new();
     bench(&mut criterion, &fixture);
     criterion.final_summary();
-    report(&out);
+    OverheadTable::new(
+        "median per call",
+        &VARIANTS,
+        "adapter",
+        &["bare", "bare-async"],
+    )
+    .print_from_criterion(&out, &["store", "load"], &SIZES.map(|(size, _)| size));
 }
