@@ -48,6 +48,8 @@ pub(crate) fn timed_out(action: &str, limit: Duration) -> StorageError {
 
 /// The kind and a short reason for `err`.
 fn classify(err: &RedisError, phase: Phase) -> (ErrorKind, &'static str) {
+    let cause = aborted_by(err);
+    let err = cause.as_ref().unwrap_or(err);
     if err.is_timeout() {
         return (ErrorKind::Timeout, "the server did not answer in time");
     }
@@ -79,6 +81,16 @@ fn classify(err: &RedisError, phase: Phase) -> (ErrorKind, &'static str) {
         RedisKind::Extension => (ErrorKind::Other, "the server returned an error"),
         _ => (ErrorKind::Other, "the Redis client failed"),
     }
+}
+
+/// When `err` says the server discarded a transaction (`EXECABORT`), the error of the first command that
+/// made it do so while queuing (such as `NOPERM` from an ACL).
+fn aborted_by(err: &RedisError) -> Option<RedisError> {
+    if err.kind() != RedisKind::Server(ServerErrorKind::ExecAbort) {
+        return None;
+    }
+    let replies = err.clone().into_server_errors()?;
+    replies.first().map(|(_, reply)| reply.clone().into())
 }
 
 /// The code of the error reply behind `err` (`WRONGTYPE`, `NOAUTH`, ...), also when it is the reply to one
@@ -280,7 +292,7 @@ mod tests {
             kind_of(server_reply("-ERR unknown command\r\n")),
             ErrorKind::Other
         );
-        let unexpected = RedisError::from((RedisKind::UnexpectedReturnType, "not a hash"));
+        let unexpected = RedisError::from((RedisKind::UnexpectedReturnType, "not a string"));
         assert_eq!(kind_of(unexpected), ErrorKind::Corrupt);
     }
 

@@ -1,5 +1,5 @@
-//! A [Redis](https://redis.io) storage for tgsession: each Telegram session is one Redis key, shared by every
-//! worker that connects to the server.
+//! A [Redis](https://redis.io) storage for tgsession: each Telegram session is one Redis string, shared by
+//! every worker that connects to the server.
 //!
 //! [`RedisStorage`] implements [`SessionStorage`](session_core::SessionStorage),
 //! [`SessionDelete`](session_core::SessionDelete) and [`VersionedStorage`](session_core::VersionedStorage)
@@ -8,9 +8,12 @@
 //! - A handle is built from a [`redis::aio::ConnectionManager`] plus a [`Slot`](session_core::Slot)
 //!   ([`RedisStorage::new`]), or from a URL ([`RedisStorage::connect`]). The slot's session lives under the
 //!   key `prefix ++ slot name`, with the prefix `tgsession:` unless [`RedisStorage::with_prefix`] sets another.
-//! - The key is a hash holding the raw session bytes (field `data`) and a version token (field `version`);
-//!   conditional writes ([`store_if`](session_core::VersionedStorage::store_if)) run as one Lua script,
-//!   atomically on the server. See [`RedisStorage`] for the layout and the commands.
+//! - That key is a plain Redis string holding the session's raw bytes (`GET tgsession:main` returns exactly
+//!   what was stored); a second string key beside it, the key followed by `#version`
+//!   ([`RedisStorage::version_key`]), holds a 16-byte version token. Every write sets both atomically,
+//!   `delete` removes both, and both carry the same TTL. Conditional writes
+//!   ([`store_if`](session_core::VersionedStorage::store_if)) run as one Lua script, atomically on the
+//!   server. See [`RedisStorage`] for the layout and the commands.
 //! - Keys never expire unless [`RedisStorage::with_ttl`] sets a time to live.
 //! - Every call is bounded by an operation timeout ([`DEFAULT_OPERATION_TIMEOUT`]) and connecting by a
 //!   connect timeout ([`DEFAULT_CONNECT_TIMEOUT`]); the connection manager reconnects after a server
@@ -27,6 +30,7 @@
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let storage = RedisStorage::connect("redis://127.0.0.1:6379/", Slot::new("main")?).await?;
 //! assert_eq!(storage.key(), b"tgsession:main");
+//! assert_eq!(storage.version_key(), b"tgsession:main#version");
 //!
 //! storage.store(Bytes::from_static(b"session bytes")).await?;
 //! assert_eq!(storage.load().await?.as_deref(), Some(&b"session bytes"[..]));
@@ -55,7 +59,7 @@
 //! | no answer within the connect or operation timeout                | `Timeout`          |
 //! | wrong credentials, `NOAUTH`, `WRONGPASS`, `NOPERM` (ACL)         | `PermissionDenied` |
 //! | a URL that does not parse, a database number out of range, a cluster node | `Config`  |
-//! | the key holds another Redis type (`WRONGTYPE`) or a foreign hash | `Corrupt`          |
+//! | a key holds another Redis type (`WRONGTYPE`), or a data key has no version key | `Corrupt` |
 //! | `store_if` found another state than expected                     | `Conflict`         |
 
 mod commands;

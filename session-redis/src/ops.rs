@@ -64,13 +64,13 @@ impl RedisStorage {
 #[async_trait]
 impl SessionStorage for RedisStorage {
     async fn load(&self) -> Result<Option<Bytes>, StorageError> {
-        let request = commands::load(self.key());
+        let request = commands::load(self.keys());
         let reply = self.send("load", &request, Repeat::Harmless).await?;
         reply::value(reply).map_err(|err| self.fail("load", err))
     }
 
     async fn store(&self, data: Bytes) -> Result<(), StorageError> {
-        let request = commands::store(self.key(), &data, &next_token(), self.ttl_millis());
+        let request = commands::store(self.keys(), &data, &next_token(), self.ttl_millis());
         self.send("store", &request, Repeat::Harmless)
             .await
             .map(drop)
@@ -80,7 +80,7 @@ impl SessionStorage for RedisStorage {
 #[async_trait]
 impl SessionDelete for RedisStorage {
     async fn delete(&self) -> Result<(), StorageError> {
-        let request = commands::delete(self.key());
+        let request = commands::delete(self.keys());
         self.send("delete", &request, Repeat::Harmless)
             .await
             .map(drop)
@@ -90,7 +90,7 @@ impl SessionDelete for RedisStorage {
 #[async_trait]
 impl VersionedStorage for RedisStorage {
     async fn load_versioned(&self) -> Result<Option<(Bytes, Version)>, StorageError> {
-        let request = commands::load_versioned(self.key());
+        let request = commands::load_versioned(self.keys());
         let reply = self
             .send("load_versioned", &request, Repeat::Harmless)
             .await?;
@@ -106,7 +106,7 @@ impl VersionedStorage for RedisStorage {
             Expect::Version(version) => Condition::Version(version.as_bytes()),
         };
         let token = next_token();
-        let request = commands::store_if(self.key(), &data, &token, self.ttl_millis(), condition);
+        let request = commands::store_if(self.keys(), &data, &token, self.ttl_millis(), condition);
         let reply = self
             .send("store_if", &request, Repeat::OnlyIfUnsent)
             .await?;

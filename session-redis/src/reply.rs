@@ -20,29 +20,30 @@ fn bulk(reply: Value, what: &'static str) -> RedisResult<Option<Bytes>> {
     }
 }
 
-/// The reply to `HGET key data`: the stored bytes, or `None`.
+/// The reply to `GET data`: the stored bytes, or `None`.
 pub(crate) fn value(reply: Value) -> RedisResult<Option<Bytes>> {
-    bulk(reply, "HGET returned")
+    bulk(reply, "GET returned")
 }
 
-/// The reply to `HMGET key data version`: the stored bytes and their version, or `None` when the key does
-/// not exist. A hash with only one of the two fields was not written by this crate.
+/// The replies to `GET data` and `GET version` in one transaction: the stored bytes and their version, or
+/// `None` when the data key does not exist (a version key alone is left over and does not count). A data
+/// key without a version key was not written by this crate.
 pub(crate) fn versioned(reply: Value) -> RedisResult<Option<(Bytes, Version)>> {
-    let fields = match reply {
-        Value::Array(fields) => <[Value; 2]>::try_from(fields).map_err(Value::Array),
+    let replies = match reply {
+        Value::Array(replies) => <[Value; 2]>::try_from(replies).map_err(Value::Array),
         other => Err(other),
     };
-    let [data, version] = fields.map_err(|other| unexpected("HMGET returned", &other))?;
-    match (
-        bulk(data, "the data field is")?,
-        bulk(version, "the version field is")?,
-    ) {
-        (Some(data), Some(version)) => Ok(Some((data, Version::from_bytes(version)))),
-        (None, None) => Ok(None),
-        (data, _) => Err(RedisError::from((
+    let [data, version] =
+        replies.map_err(|other| unexpected("the transaction returned", &other))?;
+    let Some(data) = bulk(data, "the data key holds")? else {
+        return Ok(None);
+    };
+    match bulk(version, "the version key holds")? {
+        Some(version) => Ok(Some((data, Version::from_bytes(version)))),
+        None => Err(RedisError::from((
             RedisKind::UnexpectedReturnType,
-            "the key is a hash with a data or a version field but not both",
-            format!("data field present: {}", data.is_some()),
+            "the data key has no version key beside it",
+            "was it written by another application?".to_owned(),
         ))),
     }
 }
@@ -75,20 +76,22 @@ mod tests {
     }
 
     #[test]
-    fn versioned_replies_need_both_fields() {
+    fn versioned_replies_need_a_version_beside_the_data() {
         let both = Value::Array(vec![bulk_string(b"data"), bulk_string(b"v1")]);
         let (data, version) = versioned(both).unwrap().unwrap();
         assert_eq!(
             (&data[..], version),
             (&b"data"[..], Version::from_bytes(b"v1"))
         );
-        assert_eq!(
-            versioned(Value::Array(vec![Value::Nil, Value::Nil])).unwrap(),
-            None
-        );
+        for absent in [
+            Value::Array(vec![Value::Nil, Value::Nil]),
+            Value::Array(vec![Value::Nil, bulk_string(b"v1")]),
+        ] {
+            assert_eq!(versioned(absent).unwrap(), None);
+        }
         for broken in [
             Value::Array(vec![bulk_string(b"data"), Value::Nil]),
-            Value::Array(vec![Value::Nil, bulk_string(b"v1")]),
+            Value::Array(vec![bulk_string(b"data"), Value::Int(1)]),
             Value::Array(vec![Value::Nil]),
             Value::Nil,
         ] {

@@ -1,4 +1,4 @@
-//! The storage handle: a connection manager, a slot, the key they make, and the handle's settings.
+//! The storage handle: a connection manager, a slot, the keys they make, and the handle's settings.
 
 use std::fmt;
 use std::sync::Arc;
@@ -7,35 +7,40 @@ use std::time::Duration;
 use redis::aio::ConnectionManager;
 use session_core::{Slot, StorageError};
 
+use crate::commands::Keys;
 use crate::config::{connect_manager, redact_url, Timeouts, DEFAULT_OPERATION_TIMEOUT};
 
 /// The longest TTL a handle sends to Redis: 2^32 seconds (about 136 years), in milliseconds.
 const MAX_TTL_MILLIS: u64 = (1 << 32) * 1000;
 
-/// A session storage that keeps one slot as one Redis hash, reached through a
+/// A session storage that keeps one slot as two Redis strings, reached through a
 /// [`ConnectionManager`](redis::aio::ConnectionManager).
 ///
 /// # Keys and layout
 ///
-/// The slot's value lives under the key `prefix ++ slot name` (the bytes of the prefix followed by the
+/// The slot's session lives under the key `prefix ++ slot name` (the bytes of the prefix followed by the
 /// UTF-8 bytes of the [`Slot`]). The prefix is [`DEFAULT_PREFIX`](Self::DEFAULT_PREFIX) (`tgsession:`)
 /// unless [`with_prefix`](Self::with_prefix) sets another, so slot `main` is the key `tgsession:main`.
 ///
-/// The key holds a hash with two fields:
+/// | key                                  | value (a Redis string)                                                |
+/// |--------------------------------------|-----------------------------------------------------------------------|
+/// | [`key`](Self::key): `tgsession:main`  | the session's bytes, exactly as stored (raw, no encoding)             |
+/// | [`version_key`](Self::version_key): `tgsession:main#version` | a 16-byte token, new with every write: the slot's [`Version`](session_core::Version) |
 ///
-/// | field     | value                                                                          |
-/// |-----------|--------------------------------------------------------------------------------|
-/// | `data`    | the session's bytes, exactly as stored (raw, no encoding)                       |
-/// | `version` | a 16-byte token, new with every write: the slot's [`Version`](session_core::Version) |
-///
-/// `HGET <key> data` reads a session by hand. A slot that was never written or was deleted has no key.
-/// One key per slot keeps every operation on one key, so writes are atomic without transactions, and the
-/// key works in a Redis Cluster hash slot of its own (this adapter talks to a single server, though).
+/// `GET tgsession:main` reads a session by hand. The version key is the data key followed by
+/// [`VERSION_SUFFIX`](Self::VERSION_SUFFIX) (`#version`); slot names cannot contain `#`, so it is never the
+/// data key of another slot. Every write sets both keys, `delete` removes both, and both carry the same TTL.
+/// The slot is present exactly when its data key exists: a version key without its data key is ignored and
+/// replaced by the next write. A slot that was never written or was deleted has neither key.
 ///
 /// Prefixes let several applications share one server and database: handles with different prefixes never
 /// see each other's data, provided no prefix plus slot name spells another prefix plus slot name. Prefixes
-/// that end in a byte slot names cannot contain (such as `/` or `#`) rule this out; the default ends in `:`,
-/// which slot names may contain, so do not combine it with a prefix such as `tgsession` that is a prefix of it.
+/// that contain no `#` and end in a byte slot names cannot contain (such as `/`) rule this out; the default
+/// ends in `:`, which slot names may contain, so do not combine it with a prefix such as `tgsession` that is
+/// a prefix of it.
+///
+/// Both keys of a slot are read and written in one command, transaction or script, which a Redis Cluster
+/// accepts only for keys of one hash slot; this adapter talks to a single server.
 ///
 /// # Operations
 ///
@@ -43,33 +48,37 @@ const MAX_TTL_MILLIS: u64 = (1 << 32) * 1000;
 ///
 /// | call             | commands                                                                        |
 /// |------------------|---------------------------------------------------------------------------------|
-/// | `load`           | `HGET key data`                                                                 |
-/// | `load_versioned` | `HMGET key data version`                                                        |
-/// | `store`          | `HSET key data <value> version <token>`, then `PERSIST key` (`PEXPIRE key <ttl>` with a TTL), pipelined |
-/// | `store_if`       | a Lua script (`EVALSHA`) that checks the `version` field (or that the key is absent), then writes as `store` does |
-/// | `delete`         | `DEL key`                                                                       |
+/// | `load`           | `GET key`                                                                       |
+/// | `load_versioned` | `MULTI`, `GET key`, `GET key#version`, `EXEC`                                   |
+/// | `store`          | `MSET key <value> key#version <token>`; with a TTL `MULTI`, `SET key <value> PX <ttl>`, `SET key#version <token> PX <ttl>`, `EXEC` |
+/// | `store_if`       | a Lua script (`EVALSHA`) that checks the version key (or that the data key is absent), then sets both keys (`SET`, with `PX <ttl>` when the handle has a TTL) |
+/// | `delete`         | `DEL key key#version`                                                           |
 ///
-/// A store sets value and version with one `HSET`, so readers never see one without the other. Redis runs
-/// the script atomically, so nothing can write between its check and its write. Every write (plain `store`
-/// included) stores a new token, so a version read before any later write is stale. `delete` removes the
-/// key with its token; tokens are never reused (64 random bits per process plus a per-process counter), so
-/// a version from before a delete stays stale after the slot is written again. If the server has lost the
-/// script (after a restart, or `SCRIPT FLUSH`), it is loaded again with `SCRIPT LOAD` transparently.
+/// Value and version change together in one command or transaction, so readers never see one without the
+/// other, and a conditional write cannot run in between. Redis runs the script atomically, so nothing can
+/// write between its check and its write. Every write (plain `store` included) stores a new token, so a
+/// version read before any later write is stale. `delete` removes both keys; tokens are never reused (64
+/// random bits per process plus a per-process counter), so a version from before a delete stays stale after
+/// the slot is written again. If the server has lost the script (after a restart, or `SCRIPT FLUSH`), it is
+/// loaded again with `SCRIPT LOAD` transparently.
 ///
-/// A plain `store` does not go through Lua, which copies the value into the script's memory and out again:
-/// on the benchmark machine (loopback) a 1 MiB `store_if` took about 2.3 ms against 0.35 ms for a bare
-/// `SET`, a 4 KiB one about 10 % more than a plain `store`. A plain `store` took about 7 % more than `SET`
-/// for 4 KiB and about 20 % more for 1 MiB, since `HSET` costs the server about 0.1 ms more per MiB than
-/// `SET`; over a real network the transfer dwarfs both.
+/// `load_versioned` uses a transaction rather than `MGET`, which answers nil for a key of another type: a
+/// foreign key then fails with [`Corrupt`](session_core::ErrorKind::Corrupt) instead of looking absent.
+/// A plain `store` does not go through Lua, which copies the value into the script's memory and out again
+/// (a 1 MiB `store_if` takes several times as long as a bare `SET` on loopback).
 ///
 /// # Expiry
 ///
 /// Keys never expire unless [`with_ttl`](Self::with_ttl) sets a time to live: then every write
-/// (`store`, `store_if`) sets it afresh (`PEXPIRE`), so the TTL counts from the last write. A handle
-/// without a TTL removes one left by another handle (`PERSIST`). The expiry command of a plain `store`
-/// follows its `HSET` in the same round trip but not atomically with it: only when two handles with
-/// different TTL settings store into the same key at the same moment may the key end up with the TTL
-/// setting of the writer whose value was replaced.
+/// (`store`, `store_if`) sets it afresh on both keys (`SET ... PX`), so the TTL counts from the last write.
+/// A write of a handle without a TTL removes one left by another handle (`MSET`, and `SET` without `PX`,
+/// do). The data key is set first, so its version key never expires before it (the server may set their
+/// expiry times a millisecond apart).
+///
+/// A server with a `maxmemory` eviction policy may evict one key of a slot without the other: without its
+/// data key the slot is absent; without its version key, `load` still works, versioned calls fail with
+/// [`Corrupt`](session_core::ErrorKind::Corrupt) or [`Conflict`](session_core::ErrorKind::Conflict), and
+/// the next plain `store` or `delete` repairs the slot.
 ///
 /// # Durability
 ///
@@ -92,8 +101,9 @@ const MAX_TTL_MILLIS: u64 = (1 << 32) * 1000;
 pub struct RedisStorage {
     manager: ConnectionManager,
     slot: Slot,
-    /// `prefix ++ slot`; the prefix is `key[..prefix_len]`.
-    key: Arc<[u8]>,
+    /// `prefix ++ slot ++ VERSION_SUFFIX`: the version key; the data key is it without the suffix, the
+    /// prefix is `keys[..prefix_len]`.
+    keys: Arc<[u8]>,
     prefix_len: usize,
     ttl: Option<Duration>,
     operation_timeout: Duration,
@@ -105,6 +115,10 @@ impl RedisStorage {
     /// The key prefix of a handle unless [`with_prefix`](Self::with_prefix) sets another.
     pub const DEFAULT_PREFIX: &'static [u8] = b"tgsession:";
 
+    /// What follows the data key in the name of the version key: `#version`, with a `#` that slot names
+    /// cannot contain.
+    pub const VERSION_SUFFIX: &'static [u8] = b"#version";
+
     /// A handle on `slot` through `manager`, with the [default prefix](Self::DEFAULT_PREFIX), no TTL and
     /// the [default operation timeout](crate::DEFAULT_OPERATION_TIMEOUT).
     ///
@@ -114,7 +128,7 @@ impl RedisStorage {
     pub fn new(manager: ConnectionManager, slot: Slot) -> RedisStorage {
         RedisStorage {
             manager,
-            key: make_key(Self::DEFAULT_PREFIX, &slot),
+            keys: make_keys(Self::DEFAULT_PREFIX, &slot),
             prefix_len: Self::DEFAULT_PREFIX.len(),
             slot,
             ttl: None,
@@ -157,7 +171,7 @@ impl RedisStorage {
     /// A handle on `slot` with this handle's connection and settings (prefix, TTL, timeout).
     pub fn for_slot(&self, slot: Slot) -> RedisStorage {
         RedisStorage {
-            key: make_key(self.prefix(), &slot),
+            keys: make_keys(self.prefix(), &slot),
             slot,
             ..self.clone()
         }
@@ -168,14 +182,14 @@ impl RedisStorage {
     #[must_use]
     pub fn with_prefix(mut self, prefix: impl AsRef<[u8]>) -> RedisStorage {
         let prefix = prefix.as_ref();
-        self.key = make_key(prefix, &self.slot);
+        self.keys = make_keys(prefix, &self.slot);
         self.prefix_len = prefix.len();
         self
     }
 
-    /// The same handle with a time to live for the key (`None`: the key never expires, the default).
+    /// The same handle with a time to live for the slot's keys (`None`: they never expire, the default).
     ///
-    /// Every write sets the TTL afresh. It is rounded up to whole milliseconds, is at least 1 ms, and is
+    /// Every write sets the TTL afresh, on the data key and the version key alike. It is rounded up to whole milliseconds, is at least 1 ms, and is
     /// capped at 2^32 seconds (about 136 years).
     #[must_use]
     pub fn with_ttl(mut self, ttl: Option<Duration>) -> RedisStorage {
@@ -198,12 +212,23 @@ impl RedisStorage {
 
     /// The key prefix.
     pub fn prefix(&self) -> &[u8] {
-        &self.key[..self.prefix_len]
+        &self.keys[..self.prefix_len]
     }
 
-    /// The Redis key of the slot: the prefix followed by the slot name.
+    /// The data key of the slot: the prefix followed by the slot name (`tgsession:main`). It holds the
+    /// session's raw bytes as a Redis string, so `GET` on it returns exactly what was stored.
+    ///
+    /// The slot's version token lives beside it under [`version_key`](Self::version_key); both keys
+    /// carry the same TTL. See [`RedisStorage`] for the whole layout.
     pub fn key(&self) -> &[u8] {
-        &self.key
+        &self.keys[..self.keys.len() - Self::VERSION_SUFFIX.len()]
+    }
+
+    /// The version key of the slot: the [data key](Self::key) followed by
+    /// [`VERSION_SUFFIX`](Self::VERSION_SUFFIX) (`tgsession:main#version`). It holds the 16-byte version
+    /// token of the value under the data key, with the same TTL.
+    pub fn version_key(&self) -> &[u8] {
+        &self.keys
     }
 
     /// The time to live set on every write, if any.
@@ -221,6 +246,14 @@ impl RedisStorage {
         &self.manager
     }
 
+    /// The data key and the version key, as the commands take them.
+    pub(crate) fn keys(&self) -> Keys<'_> {
+        Keys {
+            data: self.key(),
+            version: self.version_key(),
+        }
+    }
+
     /// The TTL in milliseconds as the write commands take it: `0` for none.
     pub(crate) fn ttl_millis(&self) -> u64 {
         self.ttl.map_or(0, |ttl| {
@@ -234,14 +267,20 @@ impl RedisStorage {
         format!(
             "{op} slot {:?} (key \"{}\")",
             self.slot,
-            self.key.escape_ascii()
+            self.key().escape_ascii()
         )
     }
 }
 
-/// `prefix ++ slot name`.
-fn make_key(prefix: &[u8], slot: &Slot) -> Arc<[u8]> {
-    [prefix, slot.as_str().as_bytes()].concat().into()
+/// `prefix ++ slot name ++ VERSION_SUFFIX`.
+fn make_keys(prefix: &[u8], slot: &Slot) -> Arc<[u8]> {
+    [
+        prefix,
+        slot.as_str().as_bytes(),
+        RedisStorage::VERSION_SUFFIX,
+    ]
+    .concat()
+    .into()
 }
 
 impl fmt::Debug for RedisStorage {

@@ -1,5 +1,5 @@
-//! What is special to Redis: the key layout, TTLs, prefixes, a server that forgot the script, keys of other
-//! applications, and errors (credentials, ACLs, bad URLs, unreachable and silent servers) whose messages
+//! What is special to Redis: the key layout (a data key and a version key), TTLs, prefixes, a server that
+//! forgot the script, keys of other applications, and errors (credentials, ACLs, bad URLs, unreachable and silent servers) whose messages
 //! never show a password.
 
 mod common;
@@ -103,78 +103,119 @@ mod server {
     };
     use super::*;
 
-    async fn hget(raw: &ConnectionManager, key: &[u8], field: &str) -> Option<Vec<u8>> {
-        command(raw, &[b"HGET", key, field.as_bytes()]).await
+    async fn get(raw: &ConnectionManager, key: &[u8]) -> Option<Vec<u8>> {
+        command(raw, &[b"GET", key]).await
     }
 
     async fn pttl(raw: &ConnectionManager, key: &[u8]) -> i64 {
         command(raw, &[b"PTTL", key]).await
     }
 
+    async fn exists(raw: &ConnectionManager, key: &[u8]) -> i64 {
+        command(raw, &[b"EXISTS", key]).await
+    }
+
+    /// Replaces whatever `key` holds with a hash, a type this crate never writes.
+    async fn make_hash(raw: &ConnectionManager, key: &[u8]) {
+        let _: i64 = command(raw, &[b"DEL", key]).await;
+        let _: i64 = command(raw, &[b"HSET", key, b"data", b"x"]).await;
+    }
+
+    /// The PTTL of the data key and of the version key of `storage`'s slot.
+    async fn pttls(raw: &ConnectionManager, storage: &RedisStorage) -> [i64; 2] {
+        [
+            pttl(raw, storage.key()).await,
+            pttl(raw, storage.version_key()).await,
+        ]
+    }
+
     #[tokio::test]
-    async fn a_slot_is_a_hash_of_data_and_version_under_prefix_and_slot() {
+    async fn a_slot_is_a_string_of_raw_bytes_under_prefix_and_slot_with_a_version_key_beside_it() {
         let storage = fresh_storage("layout").await;
         let raw = raw().await;
         let key = [b"tgsession:", storage.slot().as_str().as_bytes()].concat();
+        let version_key = [&key[..], b"#version"].concat();
         assert_eq!(storage.key(), key);
+        assert_eq!(storage.version_key(), version_key);
         assert_eq!(storage.prefix(), b"tgsession:");
 
         let value = Bytes::from_static(b"\x00raw\xffbytes");
         storage.store(value.clone()).await.unwrap();
-        let kind: String = command(&raw, &[b"TYPE", &key]).await;
-        assert_eq!(kind, "hash");
+        for key in [&key, &version_key] {
+            let kind: String = command(&raw, &[b"TYPE", key]).await;
+            assert_eq!(kind, "string");
+        }
         assert_eq!(
-            hget(&raw, &key, "data").await.as_deref(),
+            get(&raw, &key).await.as_deref(),
             Some(&value[..]),
             "raw bytes"
         );
         let (_, version) = storage.load_versioned().await.unwrap().unwrap();
         assert_eq!(
-            hget(&raw, &key, "version").await.as_deref(),
+            get(&raw, &version_key).await.as_deref(),
             Some(version.as_bytes())
         );
         assert_eq!(version.as_bytes().len(), 16);
-        let fields: i64 = command(&raw, &[b"HLEN", &key]).await;
-        assert_eq!(fields, 2);
-        assert_eq!(pttl(&raw, &key).await, -1, "no TTL unless asked");
+        assert_eq!(pttls(&raw, &storage).await, [-1, -1], "no TTL unless asked");
 
         storage.delete().await.unwrap();
-        let exists: i64 = command(&raw, &[b"EXISTS", &key]).await;
-        assert_eq!(exists, 0, "delete removes the key");
+        for key in [&key, &version_key] {
+            assert_eq!(exists(&raw, key).await, 0, "delete removes both keys");
+        }
     }
 
     #[tokio::test]
-    async fn every_write_sets_the_ttl_and_a_handle_without_one_removes_it() {
+    async fn every_write_sets_the_ttl_of_both_keys_and_a_handle_without_one_removes_it() {
         let plain = fresh_storage("ttl").await;
         let timed = plain.clone().with_ttl(Some(Duration::from_secs(60)));
         assert_eq!(timed.ttl(), Some(Duration::from_secs(60)));
         let raw = raw().await;
-        let key = plain.key().to_vec();
+        let assert_timed = |ttls: [i64; 2], after: &str| {
+            for ttl in ttls {
+                assert!((1..=60_000).contains(&ttl), "PTTL after {after}: {ttls:?}");
+            }
+        };
 
         timed.store(Bytes::from_static(b"a")).await.unwrap();
-        let ttl = pttl(&raw, &key).await;
-        assert!((1..=60_000).contains(&ttl), "PTTL after a store: {ttl}");
+        assert_timed(pttls(&raw, &plain).await, "a store");
+        let data_expires: i64 = command(&raw, &[b"PEXPIRETIME", plain.key()]).await;
+        let version_expires: i64 = command(&raw, &[b"PEXPIRETIME", plain.version_key()]).await;
+        assert!(
+            version_expires >= data_expires,
+            "the version key outlives its data key: {version_expires} < {data_expires}"
+        );
 
         plain.store(Bytes::from_static(b"b")).await.unwrap();
         assert_eq!(
-            pttl(&raw, &key).await,
-            -1,
-            "a store without TTL persists the key"
+            pttls(&raw, &plain).await,
+            [-1, -1],
+            "a store without TTL persists both keys"
         );
 
         let (_, version) = plain.load_versioned().await.unwrap().unwrap();
-        timed
+        let version = timed
             .store_if(Bytes::from_static(b"c"), Expect::Version(version))
             .await
             .unwrap();
-        let ttl = pttl(&raw, &key).await;
-        assert!((1..=60_000).contains(&ttl), "PTTL after a store_if: {ttl}");
+        assert_timed(pttls(&raw, &plain).await, "a store_if");
+        plain
+            .store_if(Bytes::from_static(b"d"), Expect::Version(version))
+            .await
+            .unwrap();
+        assert_eq!(
+            pttls(&raw, &plain).await,
+            [-1, -1],
+            "a store_if without TTL persists both keys"
+        );
 
         let short = plain.clone().with_ttl(Some(Duration::from_millis(50)));
-        short.store(Bytes::from_static(b"d")).await.unwrap();
+        short.store(Bytes::from_static(b"e")).await.unwrap();
         tokio::time::sleep(Duration::from_millis(200)).await;
-        assert_eq!(plain.load().await.unwrap(), None, "the key expired");
+        assert_eq!(plain.load().await.unwrap(), None, "the keys expired");
         assert_eq!(plain.load_versioned().await.unwrap(), None);
+        for key in [plain.key(), plain.version_key()] {
+            assert_eq!(exists(&raw, key).await, 0);
+        }
     }
 
     #[tokio::test]
@@ -206,36 +247,37 @@ mod server {
 
         let bare = storage.clone().with_prefix("");
         assert_eq!(bare.key(), storage.slot().as_str().as_bytes());
+        assert_eq!(
+            bare.version_key(),
+            [storage.slot().as_str().as_bytes(), b"#version"].concat()
+        );
     }
 
     #[tokio::test]
-    async fn a_server_that_forgot_the_script_still_accepts_writes() {
+    async fn a_server_that_forgot_the_script_still_accepts_conditional_writes() {
         let storage = fresh_storage("noscript").await;
         let raw = raw().await;
-        storage.store(Bytes::from_static(b"a")).await.unwrap();
-        let flushed: String = command(&raw, &[b"SCRIPT", b"FLUSH"]).await;
-        assert_eq!(flushed, "OK");
-        storage.store(Bytes::from_static(b"b")).await.unwrap();
-        let (_, version) = storage.load_versioned().await.unwrap().unwrap();
-        let _: String = command(&raw, &[b"SCRIPT", b"FLUSH"]).await;
-        storage
-            .store_if(Bytes::from_static(b"c"), Expect::Version(version))
+        let version = storage
+            .store_if(Bytes::from_static(b"a"), Expect::Absent)
             .await
             .unwrap();
-        assert_eq!(storage.load().await.unwrap().as_deref(), Some(&b"c"[..]));
+        let flushed: String = command(&raw, &[b"SCRIPT", b"FLUSH"]).await;
+        assert_eq!(flushed, "OK");
+        storage
+            .store_if(Bytes::from_static(b"b"), Expect::Version(version))
+            .await
+            .unwrap();
+        assert_eq!(storage.load().await.unwrap().as_deref(), Some(&b"b"[..]));
     }
 
     #[tokio::test]
-    async fn a_key_of_another_type_is_corrupt_and_can_be_deleted() {
+    async fn a_key_of_another_type_is_corrupt_for_reads_and_replaced_by_writes() {
         let storage = fresh_storage("wrongtype").await;
         let raw = raw().await;
-        let _: () = command(&raw, &[b"SET", storage.key(), b"not ours"]).await;
+        make_hash(&raw, storage.key()).await;
         for (op, _, result) in every_operation(&storage).await {
             match op {
-                // `store_if(Absent)` finds the key present: a conflict, nothing written.
-                "store_if" => assert_eq!(result.unwrap_err().kind(), ErrorKind::Conflict),
-                "delete" => result.unwrap(),
-                _ => {
+                "load" | "load_versioned" => {
                     let err = result.expect_err(op);
                     assert_eq!(err.kind(), ErrorKind::Corrupt, "{op}: {err}");
                     assert!(
@@ -243,28 +285,35 @@ mod server {
                         "{op} names the slot: {err}"
                     );
                 }
+                // `store_if(Absent)` finds the key present: a conflict, nothing written.
+                "store_if" => assert_eq!(result.unwrap_err().kind(), ErrorKind::Conflict),
+                _ => result.unwrap_or_else(|err| panic!("{op}: {err}")),
             }
         }
-        let _: () = command(&raw, &[b"SET", storage.key(), b"not ours"]).await;
-        let elsewhere = fresh_storage("versioned").await;
-        let version = elsewhere
-            .store_if(Bytes::new(), Expect::Absent)
-            .await
-            .unwrap();
-        let err = storage
-            .store_if(Bytes::new(), Expect::Version(version))
-            .await
-            .unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
+
+        make_hash(&raw, storage.key()).await;
+        storage.store(Bytes::from_static(b"ours")).await.unwrap();
+        assert_eq!(
+            get(&raw, storage.key()).await.as_deref(),
+            Some(&b"ours"[..])
+        );
+
+        make_hash(&raw, storage.version_key()).await;
+        let err = storage.load_versioned().await.unwrap_err();
+        assert_eq!(
+            err.kind(),
+            ErrorKind::Corrupt,
+            "a foreign version key: {err}"
+        );
         storage.delete().await.unwrap();
         assert_eq!(storage.load().await.unwrap(), None);
     }
 
     #[tokio::test]
-    async fn a_foreign_hash_without_a_version_is_corrupt_for_versioned_reads() {
+    async fn a_data_key_without_a_version_key_is_corrupt_for_versioned_reads() {
         let storage = fresh_storage("foreign").await;
         let raw = raw().await;
-        let _: i64 = command(&raw, &[b"HSET", storage.key(), b"data", b"x"]).await;
+        let _: () = command(&raw, &[b"SET", storage.key(), b"x"]).await;
         assert_eq!(storage.load().await.unwrap().as_deref(), Some(&b"x"[..]));
         let err = storage.load_versioned().await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
@@ -275,6 +324,32 @@ mod server {
         assert_eq!(conflict.kind(), ErrorKind::Conflict);
         storage.store(Bytes::from_static(b"ours")).await.unwrap();
         assert!(storage.load_versioned().await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_version_key_without_its_data_key_is_ignored_and_replaced() {
+        let storage = fresh_storage("leftover").await;
+        let raw = raw().await;
+        let leftover = storage
+            .store_if(Bytes::from_static(b"a"), Expect::Absent)
+            .await
+            .unwrap();
+        let _: i64 = command(&raw, &[b"DEL", storage.key()]).await;
+        assert_eq!(storage.load().await.unwrap(), None);
+        assert_eq!(storage.load_versioned().await.unwrap(), None);
+        let err = storage
+            .store_if(Bytes::from_static(b"b"), Expect::Version(leftover))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Conflict, "the slot is absent: {err}");
+        let version = storage
+            .store_if(Bytes::from_static(b"c"), Expect::Absent)
+            .await
+            .unwrap();
+        assert_eq!(
+            storage.load_versioned().await.unwrap(),
+            Some((Bytes::from_static(b"c"), version))
+        );
     }
 
     #[tokio::test]
