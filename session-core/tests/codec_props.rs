@@ -93,20 +93,10 @@ fn device() -> impl Strategy<Value = DeviceInfo> {
     })
 }
 
-const KINDS: [PeerKind; 7] = [
-    PeerKind::User,
-    PeerKind::Bot,
-    PeerKind::Chat,
-    PeerKind::Channel,
-    PeerKind::Broadcast,
-    PeerKind::Megagroup,
-    PeerKind::Gigagroup,
-];
-
 fn peers() -> impl Strategy<Value = LiteMap<PeerId, Peer>> {
     vec(
         (
-            0..KINDS.len(),
+            0..PeerKind::ALL.len(),
             any::<i64>(),
             proptest::option::of(any::<i64>()),
             proptest::option::of(text()),
@@ -119,7 +109,7 @@ fn peers() -> impl Strategy<Value = LiteMap<PeerId, Peer>> {
         entries
             .into_iter()
             .map(|(k, id, access_hash, username, phone, min)| {
-                let kind = KINDS[k];
+                let kind = PeerKind::ALL[k];
                 let peer = Peer {
                     kind,
                     access_hash,

@@ -177,26 +177,13 @@ fn peer_json(id: PeerId, peer: &Peer) -> Value {
         "a decoded peer's kind matches its id"
     );
     json!({
-        "kind": kind_name(peer.kind),
+        "kind": PeerKind::name(peer.kind),
         "id": id.bare(),
         "access_hash": peer.access_hash,
         "username": peer.username,
         "phone": peer.phone,
         "min": peer.min,
     })
-}
-
-/// The reader's name of a peer kind.
-fn kind_name(kind: PeerKind) -> &'static str {
-    match kind {
-        PeerKind::User => "user",
-        PeerKind::Bot => "bot",
-        PeerKind::Chat => "chat",
-        PeerKind::Channel => "channel",
-        PeerKind::Broadcast => "broadcast",
-        PeerKind::Megagroup => "megagroup",
-        PeerKind::Gigagroup => "gigagroup",
-    }
 }
 
 /// The reader's kind of a decoding error. `LimitExceeded` and future variants are not failures FORMAT.md

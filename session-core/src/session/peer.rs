@@ -104,6 +104,31 @@ pub enum PeerKind {
 }
 
 impl PeerKind {
+    /// Every kind, users first, then basic groups, then the channel kinds.
+    pub const ALL: [PeerKind; 7] = [
+        PeerKind::User,
+        PeerKind::Bot,
+        PeerKind::Chat,
+        PeerKind::Channel,
+        PeerKind::Broadcast,
+        PeerKind::Megagroup,
+        PeerKind::Gigagroup,
+    ];
+
+    /// The kind's lowercase name, as serde writes it (`user`, `bot`, `chat`, `channel`, `broadcast`,
+    /// `megagroup`, `gigagroup`).
+    pub fn name(self) -> &'static str {
+        match self {
+            PeerKind::User => "user",
+            PeerKind::Bot => "bot",
+            PeerKind::Chat => "chat",
+            PeerKind::Channel => "channel",
+            PeerKind::Broadcast => "broadcast",
+            PeerKind::Megagroup => "megagroup",
+            PeerKind::Gigagroup => "gigagroup",
+        }
+    }
+
     /// The id space peers of this kind live in.
     pub fn class(self) -> PeerClass {
         match self {
