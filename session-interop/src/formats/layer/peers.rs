@@ -1,0 +1,116 @@
+//! layer's peer records and min-peer references.
+
+use session_core::{LiteMap, Peer, PeerClass, PeerId, PeerKind};
+
+use super::Layout;
+use crate::error::InteropError;
+use crate::formats::common;
+use crate::formats::cursor::Cursor;
+use crate::report::Dropped;
+
+/// `channel_kind` of a peer that is not a channel, or of a channel of unknown kind.
+const NO_KIND: u8 = 0xFF;
+
+/// Reads the peer count and records; reports the peers whose community flag is set.
+pub(super) fn read(
+    cursor: &mut Cursor<'_>,
+    layout: Layout,
+    dropped: &mut Vec<Dropped>,
+) -> Result<LiteMap<PeerId, Peer>, InteropError> {
+    let count = cursor.u16("the peer count")?.into();
+    let min_len = 8 + 8 + 1 + usize::from(layout.channel_kind()) + usize::from(layout.community());
+    let count = cursor.count(count, min_len, "peers")?;
+    let mut peers = Vec::with_capacity(count);
+    let mut communities = 0_usize;
+    for _ in 0..count {
+        let (id, peer, community) = record(cursor, layout)?;
+        communities += usize::from(community);
+        peers.push((id, peer));
+    }
+    peers.sort_unstable_by_key(|(id, _)| *id);
+    if let Some(pair) = peers.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+        return Err(cursor.error(format_args!("peer {:?} is listed twice", pair[0].0)));
+    }
+    if communities > 0 {
+        dropped.push(Dropped::new(
+            format!("community flag of {communities} peers"),
+            "a session has no place for it",
+        ));
+    }
+    Ok(peers.into_iter().collect())
+}
+
+/// One peer record: its id, the peer and whether its community flag is set.
+fn record(cursor: &mut Cursor<'_>, layout: Layout) -> Result<(PeerId, Peer, bool), InteropError> {
+    let bare = cursor.i64("a peer id")?;
+    let hash = cursor.i64("an access hash")?;
+    let class = match cursor.u8("a peer type")? {
+        0 => PeerClass::User,
+        1 => PeerClass::Channel,
+        2 => PeerClass::Chat,
+        other => return Err(cursor.error(format_args!("peer type {other} (must be 0, 1 or 2)"))),
+    };
+    let channel_kind = if layout.channel_kind() {
+        cursor.u8("a channel kind")?
+    } else {
+        NO_KIND
+    };
+    let community = if layout.community() {
+        match cursor.u8("a community flag")? {
+            0 => false,
+            1 => true,
+            other => {
+                return Err(cursor.error(format_args!("community flag {other} (must be 0 or 1)")))
+            }
+        }
+    } else {
+        false
+    };
+    let id = PeerId::new(class, bare);
+    if id.marked().is_none() {
+        return Err(cursor.error(format_args!("{bare} is not a valid {class:?} id")));
+    }
+    let kind = match (class, channel_kind) {
+        (PeerClass::User, NO_KIND) => PeerKind::User,
+        (PeerClass::Chat, NO_KIND) => PeerKind::Chat,
+        (PeerClass::Channel, NO_KIND) => PeerKind::Channel,
+        (PeerClass::Channel, 0) => PeerKind::Broadcast,
+        (PeerClass::Channel, 1) => PeerKind::Megagroup,
+        (PeerClass::Channel, 2) => PeerKind::Gigagroup,
+        (class, kind) => {
+            return Err(cursor.error(format_args!("channel kind {kind} on a {class:?} peer")))
+        }
+    };
+    let access_hash = common::access_hash(cursor.format(), id, Some(hash))?;
+    let peer = Peer {
+        kind,
+        access_hash,
+        ..Peer::default()
+    };
+    Ok((id, peer, community))
+}
+
+/// Reads the min-peer references (a user seen in a message of a peer), checks them and reports how many
+/// there were: a session keeps no message context.
+pub(super) fn skip_min_peers(
+    cursor: &mut Cursor<'_>,
+    dropped: &mut Vec<Dropped>,
+) -> Result<(), InteropError> {
+    let count = cursor.u16("the min-peer count")?.into();
+    let count = cursor.count(count, 8 + 8 + 4, "min peers")?;
+    for _ in 0..count {
+        let user = cursor.i64("a min peer's user id")?;
+        let peer = cursor.i64("a min peer's chat id")?;
+        let message = cursor.i32("a min peer's message id")?;
+        if user <= 0 || peer == 0 || message <= 0 {
+            return Err(cursor.error("a min peer with a zero or negative id"));
+        }
+    }
+    if count > 0 {
+        dropped.push(Dropped::new(
+            format!("{count} min-peer references (users seen in messages)"),
+            "a session keeps no message context for min peers",
+        ));
+    }
+    Ok(())
+}

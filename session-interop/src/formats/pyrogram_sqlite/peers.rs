@@ -1,0 +1,320 @@
+//! The peer cache: `peers` rows (and Kurigram's `usernames` table) to the session's peers and back.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{params, Connection, Transaction};
+use session_core::{LiteMap, Peer, PeerClass, PeerId, PeerKind};
+
+use super::read::{columns, optional, query_rows};
+use super::write::write_error;
+use crate::error::InteropError;
+use crate::format::Format;
+use crate::formats::common;
+use crate::report::Dropped;
+use crate::sqlite;
+
+const FORMAT: Format = Format::PyrogramSqlite;
+
+/// Pyrogram's `peers.type` texts and the kinds they mean.
+const TYPES: [(&str, PeerKind); 5] = [
+    ("user", PeerKind::User),
+    ("bot", PeerKind::Bot),
+    ("group", PeerKind::Chat),
+    ("channel", PeerKind::Broadcast),
+    ("supergroup", PeerKind::Megagroup),
+];
+
+/// The kind a `peers.type` text means.
+fn kind_of(text: &str) -> Option<PeerKind> {
+    TYPES
+        .iter()
+        .find(|(name, _)| *name == text)
+        .map(|&(_, kind)| kind)
+}
+
+/// The `peers.type` text a kind is written as: a channel of unknown subtype as `channel`, a gigagroup as
+/// `supergroup` (Pyrogram has neither; both lose their subtype, which [`write()`] reports).
+fn type_of(kind: PeerKind) -> &'static str {
+    match kind {
+        PeerKind::User => "user",
+        PeerKind::Bot => "bot",
+        PeerKind::Chat => "group",
+        PeerKind::Channel | PeerKind::Broadcast => "channel",
+        PeerKind::Megagroup | PeerKind::Gigagroup => "supergroup",
+    }
+}
+
+/// A phone number as Pyrogram keeps it: digits, perhaps after a `+`. `None` when it is not one.
+fn phone_digits(text: &str) -> Option<&str> {
+    let digits = text.strip_prefix('+').unwrap_or(text);
+    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
+}
+
+/// One `peers` row as stored.
+struct Row {
+    id: i64,
+    access_hash: Option<i64>,
+    kind: String,
+    username: Option<String>,
+    phone: Option<String>,
+    last_update_on: Option<i64>,
+}
+
+/// Reads the `peers` table (and Kurigram's `usernames`), with what the session has no place for.
+pub(super) fn read(db: &Connection) -> Result<(LiteMap<PeerId, Peer>, Vec<Dropped>), InteropError> {
+    let present = columns(db, "peers")?;
+    let sql = format!(
+        "SELECT id, access_hash, type, {}, {}, {} FROM peers",
+        optional(&present, "username"),
+        optional(&present, "phone_number"),
+        optional(&present, "last_update_on")
+    );
+    let rows = query_rows(db, &sql, [], |row| {
+        Ok(Row {
+            id: row.get(0)?,
+            access_hash: row.get(1)?,
+            kind: row.get(2)?,
+            username: row.get(3)?,
+            phone: row.get(4)?,
+            last_update_on: row.get(5)?,
+        })
+    })?;
+    let mut more_names = usernames(db)?;
+    let (mut dated, mut extra) = (0usize, 0usize);
+    let mut peers = Vec::with_capacity(rows.len());
+    for row in rows {
+        dated += usize::from(row.last_update_on.is_some_and(|time| time != 0));
+        let mut names: Vec<String> = row
+            .username
+            .iter()
+            .filter(|n| !n.is_empty())
+            .cloned()
+            .collect();
+        for name in more_names.remove(&row.id).unwrap_or_default() {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        extra += names.len().saturating_sub(1);
+        peers.push(peer(&row, names.into_iter().next())?);
+    }
+    let orphans: usize = more_names.values().map(Vec::len).sum();
+    let why = "a Session has no place for it";
+    let dropped = [
+        (
+            dated,
+            format!("last-update times of {dated} peers (peers.last_update_on)"),
+            why,
+        ),
+        (
+            extra,
+            format!("{extra} usernames beyond the peers' first"),
+            "a Session keeps one username per peer",
+        ),
+        (
+            orphans,
+            format!("{orphans} usernames of ids missing from the peers table"),
+            why,
+        ),
+    ]
+    .into_iter()
+    .filter(|(count, _, _)| *count > 0)
+    .map(|(_, what, why)| Dropped::new(what, why))
+    .collect();
+    Ok((peers.into_iter().collect(), dropped))
+}
+
+/// Kurigram's `usernames` rows by marked id, in table order; empty when the file has no such table.
+fn usernames(db: &Connection) -> Result<BTreeMap<i64, Vec<String>>, InteropError> {
+    let mut names: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    if !sqlite::has_table(FORMAT, db, "usernames")? {
+        return Ok(names);
+    }
+    let rows = query_rows(db, "SELECT id, username FROM usernames", [], |row| {
+        Ok((row.get::<_, i64>(0)?, row.get::<_, Option<String>>(1)?))
+    })?;
+    for (id, name) in rows {
+        if let Some(name) = name.filter(|name| !name.is_empty()) {
+            names.entry(id).or_default().push(name);
+        }
+    }
+    Ok(names)
+}
+
+/// The peer a row describes, checked: a marked id, a known type of the id's class, and digits for a phone.
+fn peer(row: &Row, username: Option<String>) -> Result<(PeerId, Peer), InteropError> {
+    let marked = row.id;
+    let id = PeerId::from_marked(marked).ok_or_else(|| {
+        InteropError::malformed(FORMAT, format!("peer id {marked} is not a marked peer id"))
+    })?;
+    let kind = kind_of(&row.kind).ok_or_else(|| {
+        InteropError::malformed(FORMAT, format!("peer {marked} has an unknown type"))
+    })?;
+    if kind.class() != id.class() {
+        return Err(InteropError::malformed(
+            FORMAT,
+            format!("peer {marked} has a type that does not fit its id"),
+        ));
+    }
+    let access_hash = common::access_hash(FORMAT, id, row.access_hash)?;
+    let phone = match row.phone.as_deref().filter(|phone| !phone.is_empty()) {
+        None => None,
+        Some(phone) => Some(phone_digits(phone).map(str::to_owned).ok_or_else(|| {
+            InteropError::malformed(
+                FORMAT,
+                format!("peer {marked} has a phone number that is not digits"),
+            )
+        })?),
+    };
+    let peer = Peer {
+        kind,
+        access_hash,
+        username,
+        phone,
+        min: false,
+    };
+    Ok((id, peer))
+}
+
+/// What [`write()`] could not carry over, by kind.
+#[derive(Default)]
+struct Lost {
+    min: usize,
+    no_hash: usize,
+    no_marked_id: usize,
+    unknown_subtype: usize,
+    gigagroup: usize,
+    group_hash: usize,
+    odd_phone: usize,
+    username_case: usize,
+}
+
+impl Lost {
+    fn report(self) -> Vec<Dropped> {
+        let why = "Pyrogram's peers table cannot hold it";
+        [
+            (
+                self.min,
+                "peers with min access hashes (usable only with the message they came in)",
+                why,
+            ),
+            (
+                self.no_hash,
+                "users and channels without an access hash",
+                "Pyrogram cannot address them",
+            ),
+            (
+                self.no_marked_id,
+                "peers whose ids have no marked (Bot API) form",
+                why,
+            ),
+            (
+                self.unknown_subtype,
+                "channels of unknown subtype (written as `channel`)",
+                why,
+            ),
+            (
+                self.gigagroup,
+                "gigagroup subtypes (written as `supergroup`)",
+                why,
+            ),
+            (self.group_hash, "access hashes of basic groups", why),
+            (self.odd_phone, "phone numbers that are not digits", why),
+            (
+                self.username_case,
+                "letter case of usernames (written lower-cased, as Pyrogram keeps them)",
+                why,
+            ),
+        ]
+        .into_iter()
+        .filter(|(count, _, _)| *count > 0)
+        .map(|(count, what, why)| Dropped::new(format!("{count} {what}"), why))
+        .collect()
+    }
+}
+
+/// Inserts the session's peers as `peers` rows with `last_update_on` set to `now`, reporting what does not
+/// fit.
+///
+/// Fails with [`InteropError::Unwritable`] for a peer whose kind is of another class than its id.
+pub(super) fn write(
+    tx: &Transaction<'_>,
+    peers: &LiteMap<PeerId, Peer>,
+    now: i64,
+) -> Result<Vec<Dropped>, InteropError> {
+    let mut insert = tx
+        .prepare(
+            "INSERT INTO peers (id, access_hash, type, username, phone_number, last_update_on) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .map_err(|err| write_error("cannot prepare the peers", &err))?;
+    let mut lost = Lost::default();
+    for (id, peer) in peers.iter() {
+        if peer.kind.class() != id.class() {
+            return Err(InteropError::Unwritable {
+                format: FORMAT,
+                reason: format!("peer {id:?} has kind {:?}, of another class", peer.kind),
+            });
+        }
+        let Some(marked) = id.marked() else {
+            lost.no_marked_id += 1;
+            continue;
+        };
+        if peer.min {
+            lost.min += 1;
+            continue;
+        }
+        let access_hash = if id.class() == PeerClass::Chat {
+            lost.group_hash += usize::from(peer.access_hash.is_some_and(|hash| hash != 0));
+            0
+        } else if let Some(hash) = peer.access_hash {
+            hash
+        } else {
+            lost.no_hash += 1;
+            continue;
+        };
+        lost.unknown_subtype += usize::from(peer.kind == PeerKind::Channel);
+        lost.gigagroup += usize::from(peer.kind == PeerKind::Gigagroup);
+        let username = peer.username.as_deref().filter(|name| !name.is_empty());
+        let lower = username.map(str::to_lowercase);
+        lost.username_case += usize::from(lower.as_deref() != username);
+        let given_phone = peer.phone.as_deref().filter(|phone| !phone.is_empty());
+        let phone = given_phone.and_then(phone_digits);
+        lost.odd_phone += usize::from(given_phone.is_some() && phone.is_none());
+        insert
+            .execute(params![
+                marked,
+                access_hash,
+                type_of(peer.kind),
+                lower,
+                phone,
+                now
+            ])
+            .map_err(|err| write_error("cannot insert a peer", &err))?;
+    }
+    Ok(lost.report())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_text_maps_to_its_kind_and_back() {
+        for (text, kind) in TYPES {
+            assert_eq!(kind_of(text), Some(kind));
+            assert_eq!(type_of(kind), text);
+        }
+        assert_eq!(kind_of("User"), None);
+        assert_eq!(type_of(PeerKind::Channel), "channel");
+        assert_eq!(type_of(PeerKind::Gigagroup), "supergroup");
+    }
+
+    #[test]
+    fn phones_are_digits() {
+        assert_eq!(phone_digits("15550001111"), Some("15550001111"));
+        assert_eq!(phone_digits("+15550001111"), Some("15550001111"));
+        assert_eq!(phone_digits("+"), None);
+        assert_eq!(phone_digits("555-1111"), None);
+    }
+}

@@ -1,0 +1,116 @@
+//! `detect` on every vector: each is recognized as exactly its own format, and inputs that are no session at
+//! all are refused with a typed error instead of a guess.
+
+use session_interop::{detect, read_any, Format, InteropError};
+
+/// Every vector made by a real library, with the format it must be detected as.
+const VECTORS: &[(&str, &[u8], Format)] = &[
+    (
+        "telethon_string_ipv4.txt",
+        include_bytes!("vectors/telethon_string_ipv4.txt"),
+        Format::TelethonString,
+    ),
+    (
+        "telethon_v8.session",
+        include_bytes!("vectors/telethon_v8.session"),
+        Format::TelethonSqlite,
+    ),
+    (
+        "pyrogram_2.0.106_string.txt",
+        include_bytes!("vectors/pyrogram_2.0.106_string.txt"),
+        Format::PyrogramString,
+    ),
+    (
+        "pyrogram_2.0.106.session",
+        include_bytes!("vectors/pyrogram_2.0.106.session"),
+        Format::PyrogramSqlite,
+    ),
+    (
+        "gramjs_2.26.22_string_ipv4.txt",
+        include_bytes!("vectors/gramjs_2.26.22_string_ipv4.txt"),
+        Format::GramjsString,
+    ),
+    (
+        "grammers-session_0.11.0.sqlite",
+        include_bytes!("vectors/grammers-session_0.11.0.sqlite"),
+        Format::GrammersSqlite,
+    ),
+    (
+        "ferogram-session_0.6.6_v8.bin",
+        include_bytes!("vectors/ferogram-session_0.6.6_v8.bin"),
+        Format::Layer,
+    ),
+    (
+        "gotd_session_v1_CONSTRUCTED.json",
+        include_bytes!("vectors/gotd_session_v1_CONSTRUCTED.json"),
+        Format::GotdJson,
+    ),
+];
+
+#[test]
+fn every_vector_is_detected_as_its_own_format() {
+    for (name, bytes, expected) in VECTORS {
+        match detect(bytes) {
+            Ok(format) => assert_eq!(format, *expected, "{name}"),
+            Err(err) => panic!("{name}: {err}"),
+        }
+    }
+}
+
+#[test]
+fn every_vector_reads_as_the_same_account() {
+    for (name, bytes, _) in VECTORS {
+        let (_, imported) = read_any(bytes).unwrap_or_else(|err| panic!("{name}: {err}"));
+        let session = imported.session;
+        assert_eq!(session.home_dc, Some(2), "{name}");
+        let key = session
+            .home_auth_key()
+            .unwrap_or_else(|| panic!("{name}: no key"));
+        assert_eq!(key.id().to_string(), "32d1586ea457dfc8", "{name}");
+    }
+}
+
+#[test]
+fn the_layer_string_form_of_a_vector_is_detected_as_such() {
+    use base64::Engine;
+    let binary = include_bytes!("vectors/ferogram-session_0.6.6_v8.bin");
+    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(binary);
+    assert_eq!(detect(text.as_bytes()).unwrap(), Format::LayerString);
+}
+
+#[test]
+fn a_tgsession_file_is_detected_by_its_magic() {
+    let (_, imported) = read_any(include_bytes!("vectors/telethon_string_ipv4.txt")).unwrap();
+    let bytes = imported.session.encode().unwrap();
+    assert_eq!(detect(&bytes).unwrap(), Format::Tgsession);
+}
+
+#[test]
+fn what_is_no_session_is_unrecognized_not_guessed() {
+    let inputs: &[&[u8]] = &[
+        b"",
+        b"\n",
+        b"hello world",
+        b"1",
+        b"SQLite format 3\0",
+        b"{}",
+        &[0u8; 263],
+        &[0xffu8; 271],
+    ];
+    for input in inputs {
+        match detect(input) {
+            Err(InteropError::Unrecognized { .. }) => {}
+            other => panic!(
+                "{:?}: expected Unrecognized, got {other:?}",
+                String::from_utf8_lossy(input)
+            ),
+        }
+    }
+}
+
+#[test]
+fn unrecognized_input_is_described_without_quoting_it() {
+    let err = detect(b"1AAAAsecretAAAA").unwrap_err().to_string();
+    assert!(!err.contains("secret"), "{err}");
+    assert!(err.contains("15 characters of text"), "{err}");
+}

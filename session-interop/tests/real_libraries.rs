@@ -1,0 +1,645 @@
+//! Round trips through the real libraries: what this crate writes must load in Telethon 1.45.0, Pyrogram
+//! 2.0.106 and GramJS (npm `telegram` 2.26.22) with the right DC, address, port, auth key, user and peers, and
+//! what those libraries write must read back here as exactly the expected [`Session`].
+//!
+//! The libraries run offline, from the programs in `tests/reallibs/` (`libs.py` for Telethon and Pyrogram,
+//! `gramjs.js` for GramJS), which build and load sessions with the libraries' own session classes from the
+//! fake inputs of `tests/vectors/README.md`. `scripts/reallibs setup` installs the libraries into a temporary
+//! directory and prints the variables these tests read; without them every test here fails and says how to
+//! install them (the test command skips them, with the server tests, under `TGSESSION_SKIP_SERVER_TESTS=1`).
+
+mod reallibs {
+    use std::collections::BTreeMap;
+    use std::fmt::Debug;
+    use std::net::{Ipv6Addr, SocketAddrV4, SocketAddrV6};
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use serde_json::{json, Map, Value};
+    use session_core::{AuthKey, DcEntry, Peer, PeerId, PeerKind, UpdateState, User};
+    use session_interop::{read, write, Dropped, Format, Session, TelethonSchema, WriteOptions};
+
+    /// How to get the libraries, for the message of a test that cannot find them.
+    const INSTALL_HINT: &str = "these tests need the real Telethon, Pyrogram and GramJS: install them into a \
+         temporary directory with `eval \"$(scripts/reallibs setup)\"` (from the workspace root; remove them \
+         afterwards with `scripts/reallibs clean`), or run `scripts/reallibs test`, which does both around \
+         this test; `--skip reallibs::` leaves these tests out";
+
+    // ------------------------------------------------------------------ the fake inputs
+
+    const DC_ID: i32 = 2;
+    const IPV4: [u8; 4] = [149, 154, 167, 51];
+    const IPV6: &str = "2001:67c:4e8:f002::a";
+    const PORT: u16 = 443;
+    const USER_ID: i64 = 123_456_789;
+    const API_ID: i32 = 12345;
+    const CHANNEL_ID: i64 = 1_234_567_890;
+
+    fn key_bytes() -> [u8; AuthKey::LEN] {
+        std::array::from_fn(|i| i as u8)
+    }
+
+    fn key_hex() -> String {
+        key_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn ipv4() -> SocketAddrV4 {
+        SocketAddrV4::new(IPV4.into(), PORT)
+    }
+
+    fn ipv6() -> SocketAddrV6 {
+        let ip: Ipv6Addr = IPV6.parse().expect("the IPv6 address of the vectors");
+        SocketAddrV6::new(ip, PORT, 0, 0)
+    }
+
+    /// DC 2 with the vectors' key and the given addresses, as the home DC: all a string session holds.
+    fn connection(ipv4: Option<SocketAddrV4>, ipv6: Option<SocketAddrV6>) -> Session {
+        let mut dc = DcEntry::new(DC_ID);
+        dc.ipv4 = ipv4;
+        dc.ipv6 = ipv6;
+        dc.auth_key = Some(AuthKey::new(key_bytes()));
+        let mut session = Session::new();
+        session.home_dc = Some(DC_ID);
+        session.dcs.push(dc);
+        session
+    }
+
+    fn peer(
+        kind: PeerKind,
+        hash: Option<i64>,
+        username: Option<&str>,
+        phone: Option<&str>,
+    ) -> Peer {
+        Peer {
+            kind,
+            access_hash: hash,
+            username: username.map(str::to_owned),
+            phone: phone.map(str::to_owned),
+            min: false,
+        }
+    }
+
+    /// The vectors' four peers, with the kinds given for the bot and the channel (the formats that cannot
+    /// tell a bot from a user or a broadcast channel from other channels read them as `User` / `Channel`).
+    fn peers(bot: PeerKind, channel: PeerKind) -> Vec<(PeerId, Peer)> {
+        vec![
+            (
+                PeerId::User(USER_ID),
+                peer(
+                    PeerKind::User,
+                    Some(-1_111_111_111_111_111_111),
+                    Some("alice_test"),
+                    Some("15550001111"),
+                ),
+            ),
+            (
+                PeerId::User(987_654_321),
+                peer(bot, Some(2_222_222_222_222_222_222), Some("bob_bot"), None),
+            ),
+            (PeerId::Chat(4242), peer(PeerKind::Chat, None, None, None)),
+            (
+                PeerId::Channel(CHANNEL_ID),
+                peer(
+                    channel,
+                    Some(-3_333_333_333_333_333_333),
+                    Some("mychannel"),
+                    None,
+                ),
+            ),
+        ]
+    }
+
+    fn user() -> Option<User> {
+        Some(User {
+            id: USER_ID,
+            bot: false,
+            username: None,
+            dc: None,
+        })
+    }
+
+    fn update_state() -> Option<UpdateState> {
+        Some(UpdateState {
+            pts: 100,
+            qts: 7,
+            date: 1_700_000_000,
+            seq: 42,
+            channels: BTreeMap::from([(CHANNEL_ID, 555)]),
+        })
+    }
+
+    /// The whole account of the vectors, which every writer is given (each reports what it cannot hold).
+    fn account() -> Session {
+        let mut session = connection(Some(ipv4()), None);
+        session.user = user();
+        session.api_id = Some(API_ID);
+        session.update_state = update_state();
+        session.peers = peers(PeerKind::Bot, PeerKind::Broadcast)
+            .into_iter()
+            .collect();
+        session
+    }
+
+    // ------------------------------------------------------------------ the installed libraries
+
+    /// Where `scripts/reallibs setup` installed the libraries.
+    struct Tools {
+        python: PathBuf,
+        node: PathBuf,
+        node_modules: PathBuf,
+    }
+
+    fn env_path(name: &str) -> PathBuf {
+        match std::env::var_os(name) {
+            Some(value) if !value.is_empty() => PathBuf::from(value),
+            _ => panic!("{name} is not set: {INSTALL_HINT}"),
+        }
+    }
+
+    fn tools() -> Tools {
+        let tools = Tools {
+            python: env_path("TGSESSION_REALLIBS_PYTHON"),
+            node: env_path("TGSESSION_REALLIBS_NODE"),
+            node_modules: env_path("TGSESSION_REALLIBS_NODE_MODULES"),
+        };
+        for path in [&tools.python, &tools.node, &tools.node_modules] {
+            assert!(
+                path.exists(),
+                "{} does not exist (removed by `scripts/reallibs clean`?): {INSTALL_HINT}",
+                path.display()
+            );
+        }
+        tools
+    }
+
+    fn program(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/reallibs")
+            .join(name)
+    }
+
+    /// The command that runs the program of the library behind `format` (a name `libs.py` / `gramjs.js`
+    /// know), with `action` (`make` or `load`) on `file`.
+    fn library(tools: &Tools, action: &str, format: &str, file: &Path) -> Command {
+        let mut command = if format.starts_with("gramjs") {
+            let mut command = Command::new(&tools.node);
+            command.arg(program("gramjs.js"));
+            command.env("TGSESSION_REALLIBS_NODE_MODULES", &tools.node_modules);
+            command
+        } else {
+            let mut command = Command::new(&tools.python);
+            command.arg(program("libs.py"));
+            command
+        };
+        command.args([action, format]).arg(file);
+        command
+    }
+
+    /// Runs `command`; its standard output when it succeeds, else a panic with its standard error.
+    fn run(what: &str, mut command: Command) -> String {
+        let output = command
+            .output()
+            .unwrap_or_else(|err| panic!("{what}: cannot run {command:?}: {err}"));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success(),
+            "{what} failed ({}):\n{stderr}",
+            output.status
+        );
+        String::from_utf8(output.stdout).unwrap_or_else(|_| panic!("{what}: output is not UTF-8"))
+    }
+
+    /// The real library of `format` writes a session of the fake inputs to `file`.
+    fn library_make(tools: &Tools, format: &str, file: &Path) {
+        run(
+            &format!("the real library's `make {format}`"),
+            library(tools, "make", format, file),
+        );
+    }
+
+    /// The real library of `format` loads `file` and tells what it sees.
+    fn library_load(tools: &Tools, format: &str, file: &Path) -> Value {
+        let what = format!("the real library's `load {format}`");
+        let stdout = run(&what, library(tools, "load", format, file));
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|err| {
+            panic!("{what}: output is not one JSON object ({err}):\n{stdout}")
+        })
+    }
+
+    /// A temporary directory of one test, removed when dropped.
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new(test: &str) -> Scratch {
+            static NEXT: AtomicUsize = AtomicUsize::new(0);
+            let dir = std::env::temp_dir().join(format!(
+                "tgsession-reallibs-{}-{}-{test}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            ));
+            std::fs::create_dir_all(&dir).expect("a scratch directory");
+            Scratch(dir)
+        }
+
+        fn path(&self, name: &str) -> PathBuf {
+            self.0.join(name)
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    // ------------------------------------------------------------------ what a library must see
+
+    /// What every library reports about the connection: DC, address, port and key.
+    fn seen_connection(library: &str, address: &str) -> Map<String, Value> {
+        let mut seen = Map::new();
+        seen.insert("library".into(), json!(library));
+        seen.insert("dc_id".into(), json!(DC_ID));
+        seen.insert("server_address".into(), json!(address));
+        seen.insert("port".into(), json!(PORT));
+        seen.insert("auth_key".into(), json!(key_hex()));
+        seen
+    }
+
+    /// What a library that keeps peers must find when it looks the vectors' peers up by marked id, username
+    /// and phone number (`InputPeer` type, bare id, access hash).
+    fn seen_peers(seen: &mut Map<String, Value>) {
+        let mut by_id = Map::new();
+        let mut by_username = Map::new();
+        let mut by_phone = Map::new();
+        for (id, peer) in peers(PeerKind::User, PeerKind::Channel) {
+            let marked = id.marked().expect("the vectors' ids have a marked form");
+            let kind = match id {
+                PeerId::User(_) => "user",
+                PeerId::Chat(_) => "chat",
+                PeerId::Channel(_) => "channel",
+            };
+            by_id.insert(
+                marked.to_string(),
+                json!({ "type": kind, "id": id.bare(), "access_hash": peer.access_hash }),
+            );
+            if let Some(username) = peer.username {
+                by_username.insert(username, json!(marked));
+            }
+            if let Some(phone) = peer.phone {
+                by_phone.insert(phone, json!(marked));
+            }
+        }
+        seen.insert("peers_by_id".into(), Value::Object(by_id));
+        seen.insert("peers_by_username".into(), Value::Object(by_username));
+        seen.insert("peers_by_phone".into(), Value::Object(by_phone));
+    }
+
+    /// What Telethon must see in a StringSession (it does not keep a takeout id there).
+    fn telethon_string_view(address: &str) -> Value {
+        let mut seen = seen_connection("telethon 1.45.0", address);
+        seen.insert("takeout_id".into(), Value::Null);
+        Value::Object(seen)
+    }
+
+    /// What Telethon must see in an SQLite session of [`account`].
+    fn telethon_sqlite_view() -> Value {
+        let mut seen = seen_connection("telethon 1.45.0", "149.154.167.51");
+        seen.insert("takeout_id".into(), Value::Null);
+        seen.insert("user_id".into(), json!(USER_ID));
+        seen_peers(&mut seen);
+        seen.insert(
+            "update_state".into(),
+            json!({ "pts": 100, "qts": 7, "date": 1_700_000_000, "seq": 42 }),
+        );
+        seen.insert("channel_pts".into(), json!({ CHANNEL_ID.to_string(): 555 }));
+        Value::Object(seen)
+    }
+
+    /// What Pyrogram must see in a session of [`account`]: the address is Pyrogram's own for DC 2.
+    fn pyrogram_view(with_peers: bool) -> Value {
+        let mut seen = seen_connection("pyrogram 2.0.106", "149.154.167.51");
+        seen.insert("api_id".into(), json!(API_ID));
+        seen.insert("test_mode".into(), json!(false));
+        seen.insert("user_id".into(), json!(USER_ID));
+        seen.insert("is_bot".into(), json!(false));
+        if with_peers {
+            seen_peers(&mut seen);
+        }
+        Value::Object(seen)
+    }
+
+    fn gramjs_view() -> Value {
+        Value::Object(seen_connection("telegram 2.26.22", "149.154.167.51"))
+    }
+
+    /// Compares what the library saw with what it must see, field by field, and fails listing every field
+    /// that differs (fields missing on either side included).
+    fn assert_seen(format: &str, seen: &Value, expected: &Value) {
+        let empty = Map::new();
+        let seen_map = seen.as_object().unwrap_or(&empty);
+        let expected_map = expected.as_object().expect("an expected JSON object");
+        let mut fields: Vec<&String> = seen_map.keys().chain(expected_map.keys()).collect();
+        fields.sort();
+        fields.dedup();
+        let mismatches: Vec<String> = fields
+            .into_iter()
+            .filter_map(|field| {
+                let got = seen_map.get(field).unwrap_or(&Value::Null);
+                let want = expected_map.get(field).unwrap_or(&Value::Null);
+                (got != want || seen_map.contains_key(field) != expected_map.contains_key(field))
+                    .then(|| format!("  {field}: the library saw {got}, expected {want}"))
+            })
+            .collect();
+        assert!(
+            mismatches.is_empty(),
+            "{format}: the real library loaded our file but sees other values:\n{}",
+            mismatches.join("\n")
+        );
+    }
+
+    /// Writes `session` as `format` with `options` into `file` and prints what the writer dropped.
+    fn write_file(format: Format, session: &Session, options: &WriteOptions, file: &Path) {
+        let exported =
+            write(format, session, options).unwrap_or_else(|err| panic!("writing {format}: {err}"));
+        for dropped in &exported.dropped {
+            println!("{format} writer dropped: {dropped}");
+        }
+        std::fs::write(file, &*exported.bytes).expect("the written session saved");
+    }
+
+    /// Our writer's `format` output for [`account`] (or `session`) loads in the real library as `expected`.
+    fn ours_load_in_library(
+        test: &str,
+        (format, options): (Format, WriteOptions),
+        session: &Session,
+        (library_format, file_name): (&str, &str),
+        expected: &Value,
+    ) {
+        let tools = tools();
+        let scratch = Scratch::new(test);
+        let file = scratch.path(file_name);
+        write_file(format, session, &options, &file);
+        let seen = library_load(&tools, library_format, &file);
+        assert_seen(&format!("{format} ({test})"), &seen, expected);
+    }
+
+    // ------------------------------------------------------------------ what we must read
+
+    /// Compares two sessions field by field, so that a failure names the fields that differ.
+    fn session_diff(got: &Session, want: &Session) -> Vec<String> {
+        fn field<T: Debug + PartialEq>(out: &mut Vec<String>, name: &str, got: &T, want: &T) {
+            if got != want {
+                out.push(format!("  {name}: read {got:?}, expected {want:?}"));
+            }
+        }
+        let mut out = Vec::new();
+        field(&mut out, "home_dc", &got.home_dc, &want.home_dc);
+        field(&mut out, "dcs", &got.dcs, &want.dcs);
+        field(&mut out, "test_mode", &got.test_mode, &want.test_mode);
+        field(&mut out, "user", &got.user, &want.user);
+        field(
+            &mut out,
+            "update_state",
+            &got.update_state,
+            &want.update_state,
+        );
+        let ids: std::collections::BTreeSet<&PeerId> =
+            got.peers.keys().chain(want.peers.keys()).collect();
+        for id in ids {
+            field(
+                &mut out,
+                &format!("peers[{id:?}]"),
+                &got.peers.get(id),
+                &want.peers.get(id),
+            );
+        }
+        field(&mut out, "device", &got.device, &want.device);
+        field(&mut out, "api_id", &got.api_id, &want.api_id);
+        field(&mut out, "takeout_id", &got.takeout_id, &want.takeout_id);
+        field(&mut out, "created_at", &got.created_at, &want.created_at);
+        field(&mut out, "updated_at", &got.updated_at, &want.updated_at);
+        out
+    }
+
+    /// The real library writes `library_format` into `file_name`; our reader of `format` must give exactly
+    /// `expected`, and report as dropped one entry per group of `dropped` keywords (for each group, an entry
+    /// whose `what` contains every keyword of the group, case-insensitively), nothing else.
+    fn library_output_reads_as(
+        test: &str,
+        (library_format, file_name): (&str, &str),
+        format: Format,
+        expected: &Session,
+        dropped: &[&[&str]],
+    ) {
+        let tools = tools();
+        let scratch = Scratch::new(test);
+        let file = scratch.path(file_name);
+        library_make(&tools, library_format, &file);
+        let bytes = std::fs::read(&file).expect("the library's session file");
+        let imported = read(format, &bytes).unwrap_or_else(|err| {
+            panic!("{format}: our reader rejects what the real library wrote: {err}")
+        });
+        let diff = session_diff(&imported.session, expected);
+        assert!(
+            diff.is_empty(),
+            "{format}: our reader reads the real library's session differently:\n{}",
+            diff.join("\n")
+        );
+        assert_eq!(imported.session, *expected, "{format}");
+        assert_dropped(format, &imported.dropped, dropped);
+    }
+
+    fn assert_dropped(format: Format, got: &[Dropped], groups: &[&[&str]]) {
+        let texts: Vec<String> = got.iter().map(|d| d.what.to_lowercase()).collect();
+        let unmatched: Vec<&&[&str]> = groups
+            .iter()
+            .filter(|group| {
+                !texts
+                    .iter()
+                    .any(|text| group.iter().all(|word| text.contains(word)))
+            })
+            .collect();
+        assert!(
+            unmatched.is_empty() && texts.len() == groups.len(),
+            "{format}: our reader reports as dropped {got:?}; expected one entry for each of {groups:?} \
+             (missing: {unmatched:?})"
+        );
+    }
+
+    // ------------------------------------------------------------------ our writers, the libraries load
+
+    #[test]
+    fn telethon_loads_our_telethon_string_ipv4() {
+        ours_load_in_library(
+            "telethon-string-ipv4",
+            (Format::TelethonString, WriteOptions::default()),
+            &account(),
+            ("telethon-string", "session.txt"),
+            &telethon_string_view("149.154.167.51"),
+        );
+    }
+
+    #[test]
+    fn telethon_loads_our_telethon_string_ipv6() {
+        ours_load_in_library(
+            "telethon-string-ipv6",
+            (Format::TelethonString, WriteOptions::default()),
+            &connection(None, Some(ipv6())),
+            ("telethon-string", "session.txt"),
+            &telethon_string_view(IPV6),
+        );
+    }
+
+    #[test]
+    fn telethon_loads_our_telethon_sqlite_schema_7() {
+        ours_load_in_library(
+            "telethon-sqlite-v7",
+            (
+                Format::TelethonSqlite,
+                WriteOptions::default().with_telethon_schema(TelethonSchema::V7),
+            ),
+            &account(),
+            ("telethon-sqlite", "account.session"),
+            &telethon_sqlite_view(),
+        );
+    }
+
+    #[test]
+    fn telethon_loads_our_telethon_sqlite_schema_8() {
+        ours_load_in_library(
+            "telethon-sqlite-v8",
+            (
+                Format::TelethonSqlite,
+                WriteOptions::default().with_telethon_schema(TelethonSchema::V8),
+            ),
+            &account(),
+            ("telethon-sqlite", "account.session"),
+            &telethon_sqlite_view(),
+        );
+    }
+
+    #[test]
+    fn pyrogram_loads_our_pyrogram_string() {
+        ours_load_in_library(
+            "pyrogram-string",
+            (Format::PyrogramString, WriteOptions::default()),
+            &account(),
+            ("pyrogram-string", "session.txt"),
+            &pyrogram_view(false),
+        );
+    }
+
+    #[test]
+    fn pyrogram_loads_our_pyrogram_sqlite() {
+        ours_load_in_library(
+            "pyrogram-sqlite",
+            (Format::PyrogramSqlite, WriteOptions::default()),
+            &account(),
+            ("pyrogram-sqlite", "account.session"),
+            &pyrogram_view(true),
+        );
+    }
+
+    #[test]
+    fn gramjs_loads_our_gramjs_string() {
+        ours_load_in_library(
+            "gramjs-string",
+            (Format::GramjsString, WriteOptions::default()),
+            &account(),
+            ("gramjs-string", "session.txt"),
+            &gramjs_view(),
+        );
+    }
+
+    // ------------------------------------------------------------------ the libraries write, we read
+
+    #[test]
+    fn we_read_telethons_string_ipv4() {
+        library_output_reads_as(
+            "telethon-string-ipv4",
+            ("telethon-string", "session.txt"),
+            Format::TelethonString,
+            &connection(Some(ipv4()), None),
+            &[],
+        );
+    }
+
+    #[test]
+    fn we_read_telethons_string_ipv6() {
+        library_output_reads_as(
+            "telethon-string-ipv6",
+            ("telethon-string-ipv6", "session.txt"),
+            Format::TelethonString,
+            &connection(None, Some(ipv6())),
+            &[],
+        );
+    }
+
+    #[test]
+    fn we_read_telethons_sqlite() {
+        let mut expected = connection(Some(ipv4()), None);
+        expected.user = user();
+        expected.update_state = update_state();
+        expected.peers = peers(PeerKind::User, PeerKind::Channel)
+            .into_iter()
+            .collect();
+        library_output_reads_as(
+            "telethon-sqlite",
+            ("telethon-sqlite", "account.session"),
+            Format::TelethonSqlite,
+            &expected,
+            // Telethon keeps entity names and dates, a sent-files cache, and stamps channel update states
+            // with the time it saved them; a Session has no place for any of these.
+            &[
+                &["name", "entit"],
+                &["date", "entit"],
+                &["sent"],
+                &["channel"],
+            ],
+        );
+    }
+
+    #[test]
+    fn we_read_pyrograms_string() {
+        let mut expected = connection(Some(ipv4()), None);
+        expected.user = user();
+        expected.api_id = Some(API_ID);
+        library_output_reads_as(
+            "pyrogram-string",
+            ("pyrogram-string", "session.txt"),
+            Format::PyrogramString,
+            &expected,
+            &[],
+        );
+    }
+
+    #[test]
+    fn we_read_pyrograms_sqlite() {
+        let mut expected = connection(Some(ipv4()), None);
+        expected.user = user();
+        expected.api_id = Some(API_ID);
+        expected.peers = peers(PeerKind::Bot, PeerKind::Broadcast)
+            .into_iter()
+            .collect();
+        library_output_reads_as(
+            "pyrogram-sqlite",
+            ("pyrogram-sqlite", "account.session"),
+            Format::PyrogramSqlite,
+            &expected,
+            // Pyrogram stamps the session and every peer row with the time it saved them.
+            &[&["sessions.date"], &["last_update_on"]],
+        );
+    }
+
+    #[test]
+    fn we_read_gramjss_string() {
+        library_output_reads_as(
+            "gramjs-string",
+            ("gramjs-string", "session.txt"),
+            Format::GramjsString,
+            &connection(Some(ipv4()), None),
+            &[],
+        );
+    }
+}
