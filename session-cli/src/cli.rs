@@ -1,0 +1,162 @@
+//! The command line: the commands, their arguments and their help, as clap parses them.
+
+use clap::{Args, Parser, Subcommand};
+use session_interop::Format;
+
+use crate::help;
+
+/// `tgsession`: inspect, convert, copy and verify Telegram sessions.
+#[derive(Debug, Parser)]
+#[command(
+    name = "tgsession",
+    version,
+    about = "Inspect, convert, copy and verify Telegram sessions",
+    long_about = help::LONG_ABOUT,
+    after_help = help::main_after_help(),
+    disable_help_subcommand = true
+)]
+pub(crate) struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Show a session's format and a redacted summary
+    ///
+    /// The detected format, DCs with addresses and auth key ids (never key bytes), test mode, user, update
+    /// state, peer counts by kind, device info, api id, and what reading it dropped. With --json, one JSON
+    /// object with the keys format, home_dc, dcs (id, ipv4, ipv6, auth_key_id, ...), user (id, is_bot, ...),
+    /// update_state (pts, qts, date, seq, ...), peers (the number of cached peers), peer_kinds, device,
+    /// api_id, test_mode and dropped.
+    #[command(after_help = help::source_after_help())]
+    Inspect(InspectArgs),
+    /// Convert a session to another library's format
+    ///
+    /// Reads SOURCE in any known format (detected, or named with --from) and writes it to DEST in the format
+    /// --to names. What reading or the target format drops is listed on standard error, never dropped
+    /// silently. A DEST file is created atomically with mode 0600 and never replaced without --force (a hidden
+    /// lock file .DEST.lock stays beside it); DEST `-` prints to standard output.
+    #[command(
+        override_usage = "tgsession convert [OPTIONS] --to <FORMAT> <SOURCE> <DEST>\n       \
+                          tgsession convert [OPTIONS] --to <FORMAT> --string <SESSION> <DEST>",
+        after_help = help::source_after_help()
+    )]
+    Convert(ConvertArgs),
+    /// Copy a session into a backend (file, sled, Redis, PostgreSQL, S3)
+    ///
+    /// FROM is a backend URL, or a session of any known format (a file, `-`, or --string), which is stored
+    /// as a tgsession value. The session is decoded and checked before anything is written. Without --force
+    /// the write is create-if-absent: an existing session at TO is never replaced (exit 3), and of two
+    /// concurrent copies to the same new slot exactly one succeeds.
+    #[command(
+        override_usage = "tgsession copy [OPTIONS] <FROM> <TO>\n       \
+                          tgsession copy [OPTIONS] --string <SESSION> <TO>",
+        after_help = help::copy_after_help()
+    )]
+    Copy(CopyArgs),
+    /// Check that a session is intact, usable and private
+    ///
+    /// Checks that the session reads without error (checksums and structure), re-encodes as tgsession, has an
+    /// auth key for its home DC, and, for a file, that neither group nor others can access it (mode 0600).
+    /// Exits 4 when any check finds a problem, 1 when the session cannot be read at all.
+    #[command(after_help = help::source_after_help())]
+    Verify(VerifyArgs),
+    /// List the format names for --from and --to, and which can be written
+    Formats,
+}
+
+/// How the session to read is named, besides a positional SOURCE.
+#[derive(Debug, Args)]
+pub(crate) struct InputArgs {
+    /// A string session given on the command line instead of a SOURCE (visible in the process list; prefer
+    /// `-` and standard input)
+    #[arg(long, value_name = "SESSION", allow_hyphen_values = true)]
+    pub(crate) string: Option<String>,
+    /// The source's format, when detection is not wanted or cannot decide (`tgsession formats` lists them)
+    #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
+    pub(crate) from: Option<Format>,
+}
+
+/// `tgsession inspect`.
+#[derive(Debug, Args)]
+pub(crate) struct InspectArgs {
+    /// The session: a file, `-` for standard input, or a backend URL
+    #[arg(value_name = "SOURCE")]
+    pub(crate) source: Option<String>,
+    /// How the session is given and read.
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+    /// Print one JSON object instead of text
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// `tgsession convert`.
+#[derive(Debug, Args)]
+pub(crate) struct ConvertArgs {
+    /// SOURCE (a file, `-`, or a backend URL; left out with --string) and DEST (a file, or `-` for standard
+    /// output)
+    #[arg(value_names = ["SOURCE", "DEST"], required = true, num_args = 1..=2)]
+    pub(crate) locations: Vec<String>,
+    /// How the session is given and read.
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+    /// The format to write (`tgsession formats` lists the writable ones)
+    #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
+    pub(crate) to: Format,
+    /// The Telethon SQLite schema to write: 7 (opened by every Telethon from 1.36 on) or 8 (Telethon 1.43+)
+    #[arg(long, value_name = "7|8", value_parser = clap::value_parser!(u8).range(7..=8))]
+    pub(crate) telethon_schema: Option<u8>,
+    /// The application's api id (from my.telegram.org), which Pyrogram formats must hold; replaces the
+    /// session's own
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(1..))]
+    pub(crate) api_id: Option<i32>,
+    /// Replace DEST if it exists
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+/// `tgsession copy`.
+#[derive(Debug, Args)]
+pub(crate) struct CopyArgs {
+    /// FROM (a backend URL, or a session file of any known format, or `-`; left out with --string) and TO
+    /// (a backend URL)
+    #[arg(value_names = ["FROM", "TO"], required = true, num_args = 1..=2)]
+    pub(crate) locations: Vec<String>,
+    /// How the session is given and read.
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+    /// Replace the session TO holds, if any
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+/// `tgsession verify`.
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// The session: a file, `-` for standard input, or a backend URL
+    #[arg(value_name = "SOURCE")]
+    pub(crate) source: Option<String>,
+    /// How the session is given and read.
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+}
+
+/// Parses a format name for clap; the error lists the known names.
+fn parse_format(name: &str) -> Result<Format, String> {
+    name.parse::<Format>().map_err(|err| err.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

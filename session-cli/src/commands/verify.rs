@@ -1,0 +1,128 @@
+//! `tgsession verify`: is the session intact, usable and private?
+
+use std::path::Path;
+
+use session_core::Session;
+
+use crate::cli::VerifyArgs;
+use crate::error::CliError;
+use crate::exit::Exit;
+use crate::input;
+use crate::output;
+use crate::source::Source;
+
+/// The outcome of one check: `Ok` with what was found, or a problem with its fix.
+type Outcome = Result<String, (String, String)>;
+
+/// Reads the source (any failure is an input error, exit 1), then runs every check and prints one line per
+/// check; each problem is also reported on standard error as `tgsession: <problem>; <fix>`. Exits 4 when any
+/// check found a problem.
+pub(crate) async fn run(args: VerifyArgs) -> Result<Exit, CliError> {
+    let source = Source::from_args(args.source, args.input.string)?;
+    let loaded = input::load(&source, args.input.from).await?;
+    let session = &loaded.imported.session;
+    let checks: [(&str, Outcome); 4] = [
+        (
+            "integrity",
+            Ok(format!(
+                "read as {} ({})",
+                loaded.format,
+                loaded.format.description()
+            )),
+        ),
+        ("re-encoding", reencodes(session)),
+        ("home DC key", home_key(session)),
+        ("permissions", permissions(source.file_path())),
+    ];
+    let mut report = String::new();
+    let mut problems = 0;
+    for (name, outcome) in checks {
+        match outcome {
+            Ok(found) => report.push_str(&format!("{name:<12} ok: {found}\n")),
+            Err((problem, fix)) => {
+                problems += 1;
+                report.push_str(&format!("{name:<12} PROBLEM: {problem}\n"));
+                eprintln!("{}", CliError::new(Exit::Problem, problem, fix));
+            }
+        }
+    }
+    report.push_str(&match problems {
+        0 => "verified: no problems found\n".to_owned(),
+        n => format!("{n} problem(s) found\n"),
+    });
+    output::print(report)?;
+    Ok(if problems == 0 {
+        Exit::Success
+    } else {
+        Exit::Problem
+    })
+}
+
+/// The session encodes as tgsession and decodes back to the same session.
+fn reencodes(session: &Session) -> Outcome {
+    let problem = |what: String| {
+        Err((
+            what,
+            "report it: the reader produced a session tgsession cannot store".to_owned(),
+        ))
+    };
+    match session.encode() {
+        Err(err) => problem(format!("the session cannot be encoded as tgsession: {err}")),
+        Ok(bytes) => match Session::decode(&bytes) {
+            Ok(decoded) if decoded == *session => Ok(format!("{} bytes as tgsession", bytes.len())),
+            _ => problem("the session does not read back the same from tgsession".to_owned()),
+        },
+    }
+}
+
+/// The session names a home DC and has a permanent auth key for it.
+fn home_key(session: &Session) -> Outcome {
+    let fix = "this session cannot log in; export it again from a logged-in client".to_owned();
+    match session.home_dc {
+        None => Err(("the session names no home DC".to_owned(), fix)),
+        Some(dc) => match session.auth_key(dc) {
+            Some(key) => Ok(format!("DC {dc}, auth key {}", key.id())),
+            None => Err((format!("there is no auth key for the home DC {dc}"), fix)),
+        },
+    }
+}
+
+/// A session file is readable and writable by its owner only.
+fn permissions(path: Option<&Path>) -> Outcome {
+    let Some(path) = path else {
+        return Ok("not a file, nothing to check".to_owned());
+    };
+    file_mode(path)
+}
+
+#[cfg(unix)]
+fn file_mode(path: &Path) -> Outcome {
+    use std::os::unix::fs::PermissionsExt;
+
+    let shown = path.display();
+    let mode = match std::fs::metadata(path) {
+        Ok(meta) => meta.permissions().mode() & 0o7777,
+        Err(err) => {
+            return Err((
+                format!("cannot read the permissions of {shown}: {err}"),
+                "check the path".to_owned(),
+            ))
+        }
+    };
+    if mode & 0o077 == 0 {
+        Ok(format!("mode {mode:04o}, owner only"))
+    } else {
+        Err((
+            format!(
+                "{shown} can be read or changed by group or others (mode {mode:04o}); anyone who reads it \
+                 is logged in as the account"
+            ),
+            format!("run `chmod 600 {shown}`"),
+        ))
+    }
+}
+
+#[cfg(not(unix))]
+fn file_mode(_path: &Path) -> Outcome {
+    Ok("not checked on this system".to_owned())
+}

@@ -1,0 +1,81 @@
+//! `tgsession`: inspect, convert, copy and verify Telegram (MTProto) sessions.
+//!
+//! - `inspect SOURCE [--json]`: the detected format and a redacted summary (key ids, never key bytes).
+//! - `convert SOURCE DEST --to FORMAT`: any readable format to any writable one, reporting what was dropped.
+//! - `copy FROM TO`: into a backend named by URL (`file:`, `sled:`, `redis://`, `postgres://`, `s3://`),
+//!   from another backend or any readable session; never replaces an existing session without `--force`.
+//! - `verify SOURCE`: reads, checks integrity, the home DC's key and the file's permissions; exits 4 on any
+//!   problem.
+//!
+//! Errors are one line on standard error, `tgsession: <reason>; <fix>`, and the exit codes are documented
+//! in [`exit`] and in `tgsession --help`.
+//!
+//! Modules: [`cli`] (arguments), [`help`] (help texts), [`source`] and [`input`] (reading a session),
+//! [`destination`] (writing `convert`'s output), [`backend`] (URLs and adapters), [`commands`] (one module
+//! per command), [`output`] (text and JSON), [`error`] and [`exit`].
+
+mod backend;
+mod cli;
+mod commands;
+mod destination;
+mod error;
+mod exit;
+mod help;
+mod input;
+mod output;
+mod source;
+
+use std::process::ExitCode;
+
+use clap::error::ErrorKind;
+use clap::Parser;
+
+use crate::cli::Cli;
+use crate::error::CliError;
+use crate::exit::Exit;
+
+/// Parses the command line, runs the command, and turns its outcome into the documented exit code.
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return command_line_error(&err),
+    };
+    match commands::run(cli) {
+        Ok(exit) => exit.into(),
+        Err(err) => {
+            eprintln!("{err}");
+            err.exit().into()
+        }
+    }
+}
+
+/// Prints help or the version as clap does, and any other command-line error as one line; usage errors exit
+/// with [`Exit::Usage`].
+fn command_line_error(err: &clap::Error) -> ExitCode {
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        // If even printing help fails there is nothing left to report it on.
+        let _ = err.print();
+        return if err.use_stderr() {
+            Exit::Usage.into()
+        } else {
+            Exit::Success.into()
+        };
+    }
+    let rendered = err.render().to_string();
+    let reason: Vec<&str> = rendered
+        .lines()
+        .take_while(|line| !line.starts_with("Usage:"))
+        .map(|line| line.trim().trim_start_matches("error: "))
+        .filter(|line| !line.is_empty() && !line.starts_with("For more information"))
+        .collect();
+    eprintln!(
+        "{}",
+        CliError::usage(reason.join(" "), "run with --help for usage")
+    );
+    Exit::Usage.into()
+}

@@ -1,0 +1,163 @@
+//! Where a session is read from: a file, standard input, a string given on the command line, or a backend
+//! named by URL.
+
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+
+use session_interop::Format;
+use zeroize::Zeroizing;
+
+use crate::backend::{self, BackendUrl, Target};
+use crate::error::{CliError, Role};
+use crate::exit::Exit;
+
+/// The most bytes read from a file or standard input: far above any real session (a Telethon file with a
+/// large entity cache is a few MiB), low enough that a wrong path such as `/dev/zero` fails instead of
+/// exhausting memory.
+const MAX_INPUT: u64 = 256 * 1024 * 1024;
+
+/// A session's source, as named on the command line.
+#[derive(Debug)]
+pub(crate) enum Source {
+    /// `-`: standard input.
+    Stdin,
+    /// `--string <SESSION>`.
+    Text(Zeroizing<String>),
+    /// A file path.
+    Path(PathBuf),
+    /// A backend URL (`file:`, `sled:`, `redis://`, `postgres://`, `s3://`).
+    Backend(BackendUrl),
+}
+
+impl Source {
+    /// The source named by a positional `location` or by `--string`; exactly one must be given.
+    pub(crate) fn from_args(
+        location: Option<String>,
+        string: Option<String>,
+    ) -> Result<Source, CliError> {
+        match (location, string) {
+            (Some(_), Some(_)) => Err(CliError::usage(
+                "both a SOURCE and --string were given",
+                "give one of them",
+            )),
+            (None, None) => Err(CliError::usage(
+                "no session given",
+                "name a file, `-` for standard input, a backend URL, or --string <SESSION>",
+            )),
+            (None, Some(text)) => Ok(Source::Text(Zeroizing::new(text))),
+            (Some(location), None) => Source::at(&location),
+        }
+    }
+
+    /// The source at `location`: `-`, a backend URL or a path.
+    pub(crate) fn at(location: &str) -> Result<Source, CliError> {
+        if location == "-" {
+            Ok(Source::Stdin)
+        } else if BackendUrl::is_url(location) {
+            Ok(Source::Backend(BackendUrl::parse(location)?))
+        } else {
+            Ok(Source::Path(PathBuf::from(location)))
+        }
+    }
+
+    /// How the source is named in messages (a URL with its password hidden).
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Source::Stdin => "standard input".to_owned(),
+            Source::Text(_) => "the --string session".to_owned(),
+            Source::Path(path) => path.display().to_string(),
+            Source::Backend(url) => url.shown.clone(),
+        }
+    }
+
+    /// The file the session is in, when it is one (a path, or a `file:` URL).
+    pub(crate) fn file_path(&self) -> Option<&Path> {
+        match self {
+            Source::Path(path) => Some(path),
+            Source::Backend(BackendUrl {
+                target: Target::File(path),
+                ..
+            }) => Some(path),
+            _ => None,
+        }
+    }
+
+    /// The format the source is in without detection: backends hold tgsession values.
+    pub(crate) fn known_format(&self) -> Option<Format> {
+        match self {
+            Source::Backend(_) => Some(Format::Tgsession),
+            _ => None,
+        }
+    }
+
+    /// Reads the whole source.
+    pub(crate) async fn bytes(&self) -> Result<Zeroizing<Vec<u8>>, CliError> {
+        match self {
+            Source::Text(text) => Ok(Zeroizing::new(text.as_bytes().to_vec())),
+            Source::Stdin => {
+                let stdin = std::io::stdin();
+                if stdin.is_terminal() {
+                    eprintln!(
+                        "tgsession: reading the session from standard input; end it with Ctrl-D"
+                    );
+                }
+                read_limited(stdin.lock(), &self.describe(), 0)
+            }
+            Source::Path(path) => {
+                let file = std::fs::File::open(path).map_err(|err| self.io_error(&err))?;
+                let meta = file.metadata().ok();
+                if meta.as_ref().is_some_and(|meta| meta.is_dir()) {
+                    return Err(CliError::new(
+                        Exit::Input,
+                        format!("{} is a directory", self.describe()),
+                        "name the session file inside it",
+                    ));
+                }
+                let size = meta.map_or(0, |meta| meta.len().min(MAX_INPUT));
+                read_limited(file, &self.describe(), size)
+            }
+            Source::Backend(url) => {
+                let storage = backend::open(url, Role::Source).await?;
+                backend::load(storage.as_ref(), &url.shown).await
+            }
+        }
+    }
+
+    /// The error for a file that cannot be opened.
+    fn io_error(&self, err: &std::io::Error) -> CliError {
+        let what = self.describe();
+        match err.kind() {
+            std::io::ErrorKind::NotFound => CliError::new(
+                Exit::Input,
+                format!("{what}: no such file"),
+                "check the path",
+            ),
+            std::io::ErrorKind::PermissionDenied => CliError::new(
+                Exit::Input,
+                format!("{what}: permission denied"),
+                "run as the file's owner or fix its permissions",
+            ),
+            _ => CliError::bare(Exit::Input, format!("{what}: cannot read it: {err}")),
+        }
+    }
+}
+
+/// Reads all of `reader`, at most [`MAX_INPUT`] bytes. `size` is the expected size: reserving it up front
+/// (plus one byte to see the end) spares the reallocations that would leave copies of key bytes behind in
+/// freed memory.
+fn read_limited(reader: impl Read, what: &str, size: u64) -> Result<Zeroizing<Vec<u8>>, CliError> {
+    let capacity = usize::try_from(size).unwrap_or(0).saturating_add(1);
+    let mut data = Zeroizing::new(Vec::with_capacity(capacity));
+    reader
+        .take(MAX_INPUT + 1)
+        .read_to_end(&mut data)
+        .map_err(|err| CliError::bare(Exit::Input, format!("{what}: cannot read it: {err}")))?;
+    if data.len() as u64 > MAX_INPUT {
+        return Err(CliError::new(
+            Exit::Input,
+            format!("{what} is larger than {} MiB", MAX_INPUT >> 20),
+            "check that it is a session",
+        ));
+    }
+    Ok(data)
+}
