@@ -113,9 +113,17 @@ fn describe(bytes: &[u8]) -> String {
         "the input is empty".to_owned()
     } else if bytes.starts_with(crate::sqlite::HEADER) {
         "an SQLite database without the tables of any known library".to_owned()
-    } else if trimmed.iter().all(|b| b.is_ascii_graphic()) {
-        format!("{} characters of text", trimmed.len())
+    } else if let Some(text) = as_text(trimmed) {
+        format!("{} characters of text", text.chars().count())
     } else {
         format!("{} bytes of binary data", bytes.len())
     }
+}
+
+/// `bytes` as text: UTF-8 without control characters other than whitespace.
+fn as_text(bytes: &[u8]) -> Option<&str> {
+    std::str::from_utf8(bytes).ok().filter(|text| {
+        text.chars()
+            .all(|c| !c.is_control() || c.is_ascii_whitespace())
+    })
 }

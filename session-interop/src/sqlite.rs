@@ -1,5 +1,6 @@
 //! SQLite databases held in memory: opening a session file's bytes and turning a new database into bytes.
 
+use rusqlite::limits::Limit;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, MAIN_DB};
 use zeroize::Zeroizing;
 
@@ -26,12 +27,27 @@ pub(crate) fn open(format: Format, bytes: &[u8]) -> Result<Connection, InteropEr
     }
     let mut db = Connection::open_in_memory_with_flags(OpenFlags::SQLITE_OPEN_READ_WRITE)
         .map_err(|err| sqlite_error(format, "cannot open an in-memory database", &err))?;
+    harden(format, &db)?;
     db.deserialize_read_exact(MAIN_DB, &image[..], image.len(), true)
         .map_err(|err| sqlite_error(format, "cannot load the database", &err))?;
     // Reading the schema makes SQLite check the header and the schema table now, not at the first query.
     db.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
         .map_err(|err| sqlite_error(format, "not a readable SQLite database", &err))?;
     Ok(db)
+}
+
+/// The largest string or blob a session file's query may produce. Every value in the known formats is far
+/// smaller (an auth key is 256 bytes); the file's own schema is untrusted and could otherwise make a query
+/// build values of up to SQLite's default of 1 GB (a generated column of `zeroblob(900000000)`, say).
+const MAX_VALUE_LEN: i32 = 1 << 20;
+
+/// Limits what an untrusted file's schema can make a query do: values of at most [`MAX_VALUE_LEN`] bytes,
+/// and no functions with side effects in its views, triggers or generated columns.
+fn harden(format: Format, db: &Connection) -> Result<(), InteropError> {
+    db.set_limit(Limit::SQLITE_LIMIT_LENGTH, MAX_VALUE_LEN)
+        .map_err(|err| sqlite_error(format, "cannot limit value sizes", &err))?;
+    db.pragma_update(None, "trusted_schema", false)
+        .map_err(|err| sqlite_error(format, "cannot distrust the schema", &err))
 }
 
 /// A new, empty in-memory database for a writer to fill.
@@ -86,6 +102,25 @@ mod tests {
             .query_row("SELECT x FROM t", [], |row| row.get(0))
             .unwrap();
         assert_eq!(x, 42);
+    }
+
+    #[test]
+    fn a_schema_cannot_make_a_query_build_huge_values() {
+        let mut db = create(Format::TelethonSqlite).unwrap();
+        db.execute_batch(
+            "CREATE TABLE t (x INTEGER, big BLOB AS (zeroblob(900000000)) VIRTUAL); INSERT INTO t (x) VALUES (1);",
+        )
+        .unwrap();
+        let bytes = to_bytes(Format::TelethonSqlite, &mut db).unwrap();
+        let opened = open(Format::TelethonSqlite, &bytes).unwrap();
+        let err = opened
+            .query_row("SELECT length(big) FROM t", [], |row| row.get::<_, i64>(0))
+            .unwrap_err();
+        assert!(err.to_string().contains("too big"), "{err}");
+        let x: i64 = opened
+            .query_row("SELECT x FROM t", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(x, 1);
     }
 
     #[test]

@@ -113,4 +113,8 @@ fn unrecognized_input_is_described_without_quoting_it() {
     let err = detect(b"1AAAAsecretAAAA").unwrap_err().to_string();
     assert!(!err.contains("secret"), "{err}");
     assert!(err.contains("15 characters of text"), "{err}");
+    let err = detect("two lines\nof text, «quoted»\n".as_bytes())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("27 characters of text"), "{err}");
 }

@@ -88,22 +88,22 @@ fn everything_but_the_home_dc_is_reported_dropped() {
 }
 
 #[test]
-fn a_session_without_a_key_is_the_empty_string_like_telethon_writes() {
+fn a_session_without_a_key_is_refused_not_written_empty() {
     let mut session = vector_session();
     session.dcs[0].auth_key = None;
-    let exported = write_string(&session).unwrap();
-    assert!(exported.bytes.is_empty());
-    assert_mentions(&exported.dropped, &["home DC id", "address of DC 2"]);
+    for session in [session, Session::new()] {
+        match write_string(&session) {
+            Err(InteropError::MissingField { field, .. }) => {
+                assert!(
+                    field == "auth key for its home DC" || field == "home DC",
+                    "{field}"
+                )
+            }
+            other => panic!("expected MissingField, got {other:?}"),
+        }
+    }
 
-    let empty = write_string(&Session::new()).unwrap();
-    assert!(empty.bytes.is_empty());
-    assert!(
-        empty.dropped.is_empty(),
-        "nothing to lose: {:?}",
-        empty.dropped
-    );
-
-    // The empty string is not read back: it holds nothing, and empty input must not look like Telethon.
+    // Telethon's empty string is not read either: it holds nothing, and empty input must not look like Telethon.
     assert_malformed(read(FORMAT, b""), FORMAT, "empty");
     assert_malformed(read(FORMAT, b" \n"), FORMAT, "empty");
 }
@@ -114,8 +114,11 @@ fn an_all_zero_key_means_no_key() {
     let imported = read(FORMAT, encode(2, &ip, 443, &[0; 256]).as_bytes()).unwrap();
     assert_eq!(imported.session.dcs[0].auth_key, None);
     assert_eq!(imported.session.home_dc, Some(2));
-    // Telethon saves such a session as the empty string, and so does the writer.
-    assert!(write_string(&imported.session).unwrap().bytes.is_empty());
+    // Telethon saves such a session as the empty string; the writer refuses it.
+    assert!(matches!(
+        write_string(&imported.session),
+        Err(InteropError::MissingField { .. })
+    ));
 }
 
 #[test]

@@ -180,6 +180,16 @@ pub(crate) fn one_addr(
     }
 }
 
+/// The auth key of `dc` (the home DC's entry) for a string format, which must hold one:
+/// [`InteropError::MissingField`] when there is none.
+pub(crate) fn home_key(format: Format, dc: &DcEntry) -> Result<&AuthKey, InteropError> {
+    dc.auth_key.as_ref().ok_or(InteropError::MissingField {
+        format,
+        field: "auth key for its home DC",
+        hint: Some("a session without one is not logged in and cannot be used: log in first"),
+    })
+}
+
 /// Which of a [`Session`]'s fields besides the DCs' addresses and keys a format can hold; the rest is
 /// reported by [`unkept`].
 #[derive(Clone, Copy, Debug, Default)]

@@ -14,13 +14,24 @@ enum Order {
     Big,
 }
 
-/// Reads fields from the front of a byte slice, integers in one byte order.
-#[derive(Debug)]
+/// Reads fields from the front of a byte slice, integers in one byte order. (Its `Debug` shows lengths only:
+/// the bytes hold auth keys.)
 pub(super) struct Cursor<'a> {
     format: Format,
     order: Order,
     rest: &'a [u8],
     offset: usize,
+}
+
+impl std::fmt::Debug for Cursor<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cursor")
+            .field("format", &self.format)
+            .field("order", &self.order)
+            .field("offset", &self.offset)
+            .field("left", &self.rest.len())
+            .finish()
+    }
 }
 
 /// Generates a method that reads one integer type in the cursor's byte order.

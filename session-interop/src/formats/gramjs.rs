@@ -69,11 +69,7 @@ pub(crate) fn read(text: &[u8]) -> Result<Imported, InteropError> {
 /// Writes `session` as a GramJS `StringSession`.
 pub(crate) fn write(session: &Session) -> Result<Exported, InteropError> {
     let (dc, mut dropped) = common::home_dc(FORMAT, session)?;
-    let key = dc.auth_key.as_ref().ok_or(InteropError::MissingField {
-        format: FORMAT,
-        field: "auth key for its home DC",
-        hint: Some("a GramJS StringSession always holds one: log in first"),
-    })?;
+    let key = common::home_key(FORMAT, dc)?;
     let dc_byte = common::dc_byte(FORMAT, dc.id)?;
     let server = addr::check_write(FORMAT, dc.id, pick_addr(dc, &mut dropped)?)?;
     let ip = server.ip().to_string();

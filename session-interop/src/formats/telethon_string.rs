@@ -23,8 +23,8 @@
 //! Everything else is reported dropped: other DCs, the IPv6 address when both are set, the user, update
 //! state, peers, takeout id, temporary keys, salts, clock offsets, DC flags, device info and times.
 //!
-//! Like Telethon, a session without a key for its home DC (or without a home DC) is written as the empty
-//! string, with everything it held reported dropped. A DC id outside 1..=255 (one byte), a missing address, an
+//! Telethon itself saves a session without a key as the empty string; this writer refuses one instead
+//! ([`InteropError::MissingField`]): an empty file would look like success and hold nothing. A DC id outside 1..=255 (one byte), a missing address, an
 //! address no client can connect to, or an IPv6-only session whose address is not global unicast (which the
 //! reader could not tell apart from GramJS) cannot be written.
 
@@ -40,7 +40,7 @@ use super::versioned_string;
 use crate::b64::Base64;
 use crate::error::InteropError;
 use crate::format::Format;
-use crate::report::{Dropped, Exported, Imported};
+use crate::report::{Exported, Imported};
 
 const FORMAT: Format = Format::TelethonString;
 
@@ -78,15 +78,10 @@ pub(crate) fn read(text: &[u8]) -> Result<Imported, InteropError> {
     })
 }
 
-/// Writes `session` as a Telethon `StringSession` (the empty string when it has no key for its home DC).
+/// Writes `session` as a Telethon `StringSession`.
 pub(crate) fn write(session: &Session) -> Result<Exported, InteropError> {
-    let (dc, key, mut dropped) = match common::home_dc(FORMAT, session) {
-        Ok((dc, dropped)) => match &dc.auth_key {
-            Some(key) => (dc, key, dropped),
-            None => return Ok(keyless(session)),
-        },
-        Err(_) => return Ok(keyless(session)),
-    };
+    let (dc, mut dropped) = common::home_dc(FORMAT, session)?;
+    let key = common::home_key(FORMAT, dc)?;
     let dc_byte = common::dc_byte(FORMAT, dc.id)?;
     let server = common::home_addr(FORMAT, dc, true, &mut dropped)?;
     let mut raw = Zeroizing::new(Vec::with_capacity(IPV6_LEN));
@@ -110,28 +105,6 @@ pub(crate) fn write(session: &Session) -> Result<Exported, InteropError> {
     let bytes = versioned_string::encode(Base64::UrlPadded, &raw);
     dropped.extend(common::unkept(FORMAT, session, Keeps::default()));
     Ok(Exported { bytes, dropped })
-}
-
-/// What Telethon saves for a session without a key: the empty string. Everything the session held is reported.
-fn keyless(session: &Session) -> Exported {
-    let why = "Telethon saves a session without an auth key for its home DC as the empty string";
-    let mut dropped = Vec::new();
-    if session.home_dc.is_some() {
-        dropped.push(Dropped::new("home DC id", why));
-    }
-    for dc in &session.dcs {
-        if dc.auth_key.is_some() {
-            dropped.push(Dropped::new(format!("auth key of DC {}", dc.id), why));
-        }
-        if dc.ipv4.is_some() || dc.ipv6.is_some() {
-            dropped.push(Dropped::new(format!("address of DC {}", dc.id), why));
-        }
-    }
-    dropped.extend(common::unkept(FORMAT, session, Keeps::default()));
-    Exported {
-        bytes: Zeroizing::new(Vec::new()),
-        dropped,
-    }
 }
 
 /// The decoded string, split into its fields (not yet checked).
