@@ -1,8 +1,13 @@
-//! The command line: the commands, their arguments and their help, as clap parses them.
+//! The command line: the commands, their arguments and their help, as clap parses them. `Debug` of the
+//! arguments never shows a `--string` session, a password in a URL, or a SOURCE that could be a string
+//! session.
+
+use std::fmt;
 
 use clap::{Args, Parser, Subcommand};
 use session_interop::Format;
 
+use crate::backend::shown_arg;
 use crate::help;
 
 /// `tgsession`: inspect, convert, copy and verify Telegram sessions.
@@ -68,8 +73,8 @@ pub(crate) enum Command {
     Formats,
 }
 
-/// How the session to read is named, besides a positional SOURCE.
-#[derive(Debug, Args)]
+/// How the session to read is named, besides a positional SOURCE. `Debug` shows `--string` by its length.
+#[derive(Args)]
 pub(crate) struct InputArgs {
     /// A string session given on the command line instead of a SOURCE (visible in the process list; prefer
     /// `-` and standard input)
@@ -85,7 +90,7 @@ pub(crate) struct InputArgs {
 pub(crate) struct InspectArgs {
     /// The session: a file, `-` for standard input, or a backend URL
     #[arg(value_name = "SOURCE")]
-    pub(crate) source: Option<String>,
+    pub(crate) source: Option<Location>,
     /// How the session is given and read.
     #[command(flatten)]
     pub(crate) input: InputArgs,
@@ -100,7 +105,7 @@ pub(crate) struct ConvertArgs {
     /// SOURCE (a file, `-`, or a backend URL; left out with --string) and DEST (a file, or `-` for standard
     /// output)
     #[arg(value_names = ["SOURCE", "DEST"], required = true, num_args = 1..=2)]
-    pub(crate) locations: Vec<String>,
+    pub(crate) locations: Vec<Location>,
     /// How the session is given and read.
     #[command(flatten)]
     pub(crate) input: InputArgs,
@@ -125,7 +130,7 @@ pub(crate) struct CopyArgs {
     /// FROM (a backend URL, or a session file of any known format, or `-`; left out with --string) and TO
     /// (a backend URL)
     #[arg(value_names = ["FROM", "TO"], required = true, num_args = 1..=2)]
-    pub(crate) locations: Vec<String>,
+    pub(crate) locations: Vec<Location>,
     /// How the session is given and read.
     #[command(flatten)]
     pub(crate) input: InputArgs,
@@ -139,10 +144,40 @@ pub(crate) struct CopyArgs {
 pub(crate) struct VerifyArgs {
     /// The session: a file, `-` for standard input, or a backend URL
     #[arg(value_name = "SOURCE")]
-    pub(crate) source: Option<String>,
+    pub(crate) source: Option<Location>,
     /// How the session is given and read.
     #[command(flatten)]
     pub(crate) input: InputArgs,
+}
+
+/// A positional argument naming a source or destination: a path, `-` or a backend URL. `Debug` shows it as
+/// messages do: a URL's password as `***`, an argument that could be a string session by its length.
+#[derive(Clone)]
+pub(crate) struct Location(pub(crate) String);
+
+impl From<String> for Location {
+    fn from(text: String) -> Location {
+        Location(text)
+    }
+}
+
+impl fmt::Debug for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Location({})", shown_arg(&self.0))
+    }
+}
+
+impl fmt::Debug for InputArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let string = self
+            .string
+            .as_ref()
+            .map(|text| format!("<{} characters>", text.chars().count()));
+        f.debug_struct("InputArgs")
+            .field("string", &format_args!("{string:?}"))
+            .field("from", &self.from)
+            .finish()
+    }
 }
 
 /// Parses a format name for clap; the error lists the known names.
@@ -158,5 +193,23 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn debug_never_shows_a_session_or_a_password() {
+        let session = format!("1{}", "ApWapzMBuwABAgMEBQYH".repeat(17));
+        let url = "redis://u:hunter2@h?slot=a";
+        for args in [
+            vec!["tgsession", "inspect", "--string", &session],
+            vec!["tgsession", "verify", &session],
+            vec!["tgsession", "convert", &session, url, "--to", "tgsession"],
+            vec!["tgsession", "copy", "--string", &session, url],
+        ] {
+            let cli = Cli::try_parse_from(&args).unwrap();
+            let shown = format!("{cli:?}");
+            assert!(!shown.contains("ApWap"), "{shown}");
+            assert!(!shown.contains("hunter2"), "{shown}");
+            assert!(shown.contains("<341 characters>"), "{shown}");
+        }
     }
 }

@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use crate::backend::{self, BackendUrl};
+use crate::backend::{self, shown_location, shown_raw, BackendUrl};
 use crate::error::{CliError, Role};
 use crate::output;
 
@@ -25,7 +25,7 @@ impl Destination {
             Ok(Destination::Stdout)
         } else if BackendUrl::is_url(location) {
             Err(CliError::usage(
-                format!("DEST {location:?} is a backend URL"),
+                format!("DEST {} is a backend URL", shown_raw(location)),
                 "use `tgsession copy` to store a session in a backend, or give a file path",
             ))
         } else {
@@ -44,11 +44,11 @@ impl Destination {
         Ok(())
     }
 
-    /// How the destination is named in messages.
+    /// How the destination is named in messages (a path that looks like a URL with a password, hidden).
     pub(crate) fn describe(&self) -> String {
         match self {
             Destination::Stdout => "standard output".to_owned(),
-            Destination::File(path) => path.display().to_string(),
+            Destination::File(path) => shown_location(&path.display().to_string()),
         }
     }
 

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 pub(crate) enum Exit {
     /// 0: the command did what was asked.
     Success,
-    /// 1: the input cannot be used: missing, unreadable, not a valid session, ambiguous, or lacking what the
-    /// target format needs.
+    /// 1: the input cannot be used: missing, unreadable, not a valid session, ambiguous, nothing stored in the
+    /// slot a source URL names, or lacking what the target format needs.
     Input,
     /// 2: the command line is wrong: an unknown option or format, a malformed URL, a read-only target format.
     Usage,
@@ -49,7 +49,8 @@ pub(crate) const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success
   1  the input cannot be used: missing, unreadable, not a valid session, ambiguous (add --from),
-     or lacking what the target format needs (Pyrogram's api id: add --api-id)
+     nothing stored in the slot, or lacking what the target format needs (Pyrogram's api id:
+     add --api-id)
   2  usage error: unknown option or format, malformed URL, read-only target format
   3  the destination already exists (a file, or a slot holding a session); nothing was written
      (add --force to replace it)

@@ -36,9 +36,11 @@ Backend URLs (the slot is part of the URL; values are tgsession-encoded sessions
                            the object P+NAME (prefix `tgsession/` by default); the bucket must exist
 Credentials come from the URL or the usual environment variables: PGUSER, PGPASSWORD, PGHOST, ... and
 ~/.pgpass for PostgreSQL; AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION and
-AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL) for S3. Percent-encode special characters of passwords and
-secrets (/ as %2F, + as %2B). Other query parameters go to the driver (Redis `protocol`, PostgreSQL
-`sslmode`, ...). Messages show URLs with the password replaced by ***.";
+AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL) for S3. Redis credentials come from the URL only, never from
+the environment: redis://USER:PASSWORD@HOST, redis://:PASSWORD@HOST, or ?pass= for redis+unix://.
+Percent-encode special characters of passwords and secrets (/ as %2F, + as %2B). Other query parameters
+go to the driver (Redis `protocol`, PostgreSQL `sslmode`, ...). Messages show URLs with the password
+replaced by ***.";
 
 /// The end of `tgsession --help`: sources, URL forms, exit codes.
 pub(crate) fn main_after_help() -> String {

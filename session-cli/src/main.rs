@@ -43,14 +43,14 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(exit) => exit.into(),
         Err(err) => {
-            eprintln!("{err}");
+            output::note(&err);
             err.exit().into()
         }
     }
 }
 
-/// Prints help or the version as clap does, and any other command-line error as one line; usage errors exit
-/// with [`Exit::Usage`].
+/// Prints help or the version as clap does, and any other command-line error as one line (which
+/// [`output::note`] rids of the arguments' secrets); usage errors exit with [`Exit::Usage`].
 fn command_line_error(err: &clap::Error) -> ExitCode {
     if matches!(
         err.kind(),
@@ -73,9 +73,9 @@ fn command_line_error(err: &clap::Error) -> ExitCode {
         .map(|line| line.trim().trim_start_matches("error: "))
         .filter(|line| !line.is_empty() && !line.starts_with("For more information"))
         .collect();
-    eprintln!(
-        "{}",
-        CliError::usage(reason.join(" "), "run with --help for usage")
-    );
+    output::note(CliError::usage(
+        reason.join(" "),
+        "run with --help for usage",
+    ));
     Exit::Usage.into()
 }

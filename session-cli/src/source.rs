@@ -1,23 +1,24 @@
 //! Where a session is read from: a file, standard input, a string given on the command line, or a backend
 //! named by URL.
 
+use std::fmt;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
 use session_interop::Format;
 use zeroize::Zeroizing;
 
-use crate::backend::{self, BackendUrl, Target};
+use crate::backend::{self, could_be_session, shown_arg, shown_location, BackendUrl, Target};
 use crate::error::{CliError, Role};
 use crate::exit::Exit;
+use crate::output;
 
 /// The most bytes read from a file or standard input: far above any real session (a Telethon file with a
 /// large entity cache is a few MiB), low enough that a wrong path such as `/dev/zero` fails instead of
 /// exhausting memory.
 const MAX_INPUT: u64 = 256 * 1024 * 1024;
 
-/// A session's source, as named on the command line.
-#[derive(Debug)]
+/// A session's source, as named on the command line. `Debug` shows a `--string` session by its length only.
 pub(crate) enum Source {
     /// `-`: standard input.
     Stdin,
@@ -65,7 +66,7 @@ impl Source {
         match self {
             Source::Stdin => "standard input".to_owned(),
             Source::Text(_) => "the --string session".to_owned(),
-            Source::Path(path) => path.display().to_string(),
+            Source::Path(path) => shown_location(&path.display().to_string()),
             Source::Backend(url) => url.shown.clone(),
         }
     }
@@ -97,8 +98,8 @@ impl Source {
             Source::Stdin => {
                 let stdin = std::io::stdin();
                 if stdin.is_terminal() {
-                    eprintln!(
-                        "tgsession: reading the session from standard input; end it with Ctrl-D"
+                    output::note(
+                        "tgsession: reading the session from standard input; end it with Ctrl-D",
                     );
                 }
                 read_limited(stdin.lock(), &self.describe(), 0)
@@ -123,9 +124,21 @@ impl Source {
         }
     }
 
-    /// The error for a file that cannot be opened.
+    /// The error for a file that cannot be opened. A path that names nothing (missing, or too long to be a
+    /// file name) and could be a string session given by mistake is not shown: that would print its key.
     fn io_error(&self, err: &std::io::Error) -> CliError {
         let what = self.describe();
+        let missing = self.file_path().is_some_and(|path| !path.exists());
+        if missing && could_be_session(&what) {
+            return CliError::new(
+                Exit::Input,
+                format!(
+                    "the argument ({} characters) is not a file",
+                    what.chars().count()
+                ),
+                "to pass a string session use `-` (stdin) or --string",
+            );
+        }
         match err.kind() {
             std::io::ErrorKind::NotFound => CliError::new(
                 Exit::Input,
@@ -138,6 +151,17 @@ impl Source {
                 "run as the file's owner or fix its permissions",
             ),
             _ => CliError::bare(Exit::Input, format!("{what}: cannot read it: {err}")),
+        }
+    }
+}
+
+impl fmt::Debug for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Stdin => f.write_str("Stdin"),
+            Source::Text(text) => write!(f, "Text(<{} characters>)", text.chars().count()),
+            Source::Path(path) => write!(f, "Path({})", shown_arg(&path.display().to_string())),
+            Source::Backend(url) => f.debug_tuple("Backend").field(url).finish(),
         }
     }
 }
@@ -160,4 +184,24 @@ fn read_limited(reader: impl Read, what: &str, size: u64) -> Result<Zeroizing<Ve
         ));
     }
     Ok(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_a_string_session() {
+        let session = format!("1{}", "ApWapzMBuwABAgMEBQYH".repeat(17));
+        let text = Source::from_args(None, Some(session.clone())).unwrap();
+        assert_eq!(format!("{text:?}"), "Text(<341 characters>)");
+        let path = Source::from_args(Some(session.clone()), None).unwrap();
+        assert_eq!(format!("{path:?}"), "Path(<341 characters>)");
+        let url = Source::at("redis://u:hunter2@h?slot=a").unwrap();
+        let shown = format!("{url:?}");
+        assert!(
+            !shown.contains("hunter2") && shown.starts_with("Backend("),
+            "{shown}"
+        );
+    }
 }

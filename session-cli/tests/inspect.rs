@@ -281,7 +281,14 @@ fn help_documents_exit_codes_sources_and_urls() {
     for command in ["inspect", "convert", "copy", "verify"] {
         let help = run(&[command, "--help"]).ok().text();
         assert!(help.contains("Exit codes:"), "{command}");
+        // An empty slot is an input error (tests/copy.rs: `holds no session`, exit 1).
+        assert!(help.contains("nothing stored in the slot"), "{command}");
     }
+    let copy = run(&["copy", "--help"]).ok().text();
+    assert!(
+        copy.contains("Redis credentials come from the URL only, never from\nthe environment"),
+        "{copy}"
+    );
     let formats = run(&["formats"]).ok().text();
     assert!(
         formats.contains("telethon-sqlite    read, write"),

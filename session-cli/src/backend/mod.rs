@@ -1,6 +1,6 @@
-//! The storage backends named by URL: parsing the URL ([`url`], with [`params`] and [`redact`]), opening the
-//! adapter, and the two things the commands do with it: load a value, and write one without replacing an
-//! existing session unless asked.
+//! The storage backends named by URL: parsing the URL ([`url`], with [`params`]), showing it and any other
+//! argument without its secrets ([`redact`]), opening the adapter, and the two things the commands do with
+//! it: load a value, and write one without replacing an existing session unless asked.
 
 mod params;
 mod redact;
@@ -16,6 +16,9 @@ use session_s3::S3Storage;
 use session_sled::SledStorage;
 use zeroize::{Zeroize, Zeroizing};
 
+pub(crate) use self::redact::{
+    could_be_session, hide_secrets, shown_arg, shown_location, shown_raw,
+};
 pub(crate) use self::url::{BackendUrl, Target};
 use crate::error::{CliError, Role};
 use crate::exit::Exit;

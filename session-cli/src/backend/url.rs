@@ -23,7 +23,7 @@ use session_s3::S3Config;
 use url::Url;
 
 use super::params::{parse_bool, percent_decode, Params};
-use super::redact::{redact, shown_raw};
+use super::redact::{redact, shown_location, shown_raw};
 use crate::error::CliError;
 
 /// The URL schemes that name a backend, each with the prefix that marks it on the command line.
@@ -183,8 +183,10 @@ fn local_path(rest: &str, text: &str, scheme: &str) -> Result<PathBuf, CliError>
                 .map(|at| authority_and_path.split_at(at))
                 .unwrap_or((authority_and_path, ""));
             if !(host.is_empty() || host.eq_ignore_ascii_case("localhost")) {
+                let shown = shown_raw(text);
+                let host = if host.contains('@') { "" } else { host };
                 return Err(CliError::usage(
-                    format!("{text} names the host {host:?}; a {scheme}: URL is always local"),
+                    format!("{shown} names the host {host:?}; a {scheme}: URL is always local"),
                     format!("write {scheme}:/absolute/path or {scheme}:relative/path"),
                 ));
             }
@@ -194,7 +196,7 @@ fn local_path(rest: &str, text: &str, scheme: &str) -> Result<PathBuf, CliError>
     };
     if path.is_empty() {
         return Err(CliError::usage(
-            format!("{text} has no path"),
+            format!("{} has no path", shown_location(text)),
             format!("write {scheme}:/absolute/path or {scheme}:relative/path"),
         ));
     }
@@ -319,6 +321,11 @@ mod tests {
             }
         }
         assert!(error("file://server/x").contains("always local"));
+        let text = error("file://u:secret@server/x");
+        assert!(
+            text.contains("always local") && !text.contains("secret"),
+            "{text}"
+        );
         assert!(error("file:").contains("no path"));
     }
 

@@ -8,7 +8,7 @@ use crate::destination::Destination;
 use crate::error::CliError;
 use crate::exit::Exit;
 use crate::input;
-use crate::output::report_dropped;
+use crate::output::{note, report_dropped};
 
 /// Reads the source, writes it in `--to`'s format to DEST, and reports on standard error what reading and
 /// writing dropped.
@@ -35,11 +35,11 @@ pub(crate) async fn run(args: ConvertArgs) -> Result<Exit, CliError> {
     report_dropped(&format!("writing {to}"), &exported.dropped);
     dest.write(&exported.bytes, to.is_text(), args.force)
         .await?;
-    eprintln!(
+    note(format_args!(
         "tgsession: converted {} ({from}) to {} ({to})",
         source.describe(),
         dest.describe()
-    );
+    ));
     Ok(Exit::Success)
 }
 

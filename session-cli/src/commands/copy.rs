@@ -4,13 +4,13 @@ use session_core::Session;
 use session_interop::Format;
 use zeroize::Zeroizing;
 
-use crate::backend::{self, BackendUrl};
+use crate::backend::{self, shown_location, BackendUrl};
 use crate::cli::CopyArgs;
 use crate::commands::source_and_target;
 use crate::error::{CliError, Role};
 use crate::exit::Exit;
 use crate::input::{self, Loaded};
-use crate::output::report_dropped;
+use crate::output::{note, report_dropped};
 
 /// Reads FROM, checks that it is a valid session, and writes it to TO as a tgsession value; without
 /// `--force`, only if TO holds nothing (one create-if-absent write).
@@ -18,7 +18,7 @@ pub(crate) async fn run(args: CopyArgs) -> Result<Exit, CliError> {
     let (source, to) = source_and_target(args.locations, args.input.string, "TO")?;
     if !BackendUrl::is_url(&to) {
         return Err(CliError::usage(
-            format!("TO {to:?} is not a backend URL"),
+            format!("TO {} is not a backend URL", shown_location(&to)),
             "write file:PATH to store a tgsession file, a sled:, redis://, postgres:// or s3:// URL, or use \
              `tgsession convert` to write another library's format",
         ));
@@ -32,12 +32,12 @@ pub(crate) async fn run(args: CopyArgs) -> Result<Exit, CliError> {
     let value = value(&loaded)?;
     let storage = backend::open(&to, Role::Destination).await?;
     backend::save(storage.as_ref(), &value, args.force, &to.shown).await?;
-    eprintln!(
+    note(format_args!(
         "tgsession: copied {} ({}) to {}",
         source.describe(),
         loaded.format,
         to.shown
-    );
+    ));
     Ok(Exit::Success)
 }
 

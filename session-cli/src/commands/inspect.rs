@@ -9,7 +9,7 @@ use crate::source::Source;
 
 /// Reads the source and prints its summary as text, or as one JSON object with `--json`.
 pub(crate) async fn run(args: InspectArgs) -> Result<Exit, CliError> {
-    let source = Source::from_args(args.source, args.input.string)?;
+    let source = Source::from_args(args.source.map(|source| source.0), args.input.string)?;
     let loaded = input::load(&source, args.input.from).await?;
     let summary = if args.json {
         format!("{:#}\n", json::summary(loaded.format, &loaded.imported))

@@ -7,7 +7,7 @@ mod formats;
 mod inspect;
 mod verify;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, Location};
 use crate::error::CliError;
 use crate::exit::Exit;
 use crate::source::Source;
@@ -32,10 +32,11 @@ pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
 /// The source and the second location of `convert` (`DEST`) or `copy` (`TO`): the positional arguments are
 /// `SOURCE TARGET`, or only `TARGET` when the session is given with `--string`.
 fn source_and_target(
-    mut locations: Vec<String>,
+    locations: Vec<Location>,
     string: Option<String>,
     target_name: &str,
 ) -> Result<(Source, String), CliError> {
+    let mut locations: Vec<String> = locations.into_iter().map(|location| location.0).collect();
     let target = match (locations.len(), string.is_some()) {
         (2, false) | (1, true) => locations.pop(),
         _ => None,
@@ -55,8 +56,11 @@ fn source_and_target(
 mod tests {
     use super::*;
 
-    fn strings(items: &[&str]) -> Vec<String> {
-        items.iter().map(|item| (*item).to_owned()).collect()
+    fn strings(items: &[&str]) -> Vec<Location> {
+        items
+            .iter()
+            .map(|item| Location((*item).to_owned()))
+            .collect()
     }
 
     #[test]

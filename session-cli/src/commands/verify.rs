@@ -18,7 +18,7 @@ type Outcome = Result<String, (String, String)>;
 /// check; each problem is also reported on standard error as `tgsession: <problem>; <fix>`. Exits 4 when any
 /// check found a problem.
 pub(crate) async fn run(args: VerifyArgs) -> Result<Exit, CliError> {
-    let source = Source::from_args(args.source, args.input.string)?;
+    let source = Source::from_args(args.source.map(|source| source.0), args.input.string)?;
     let loaded = input::load(&source, args.input.from).await?;
     let session = &loaded.imported.session;
     let checks: [(&str, Outcome); 4] = [
@@ -42,7 +42,7 @@ pub(crate) async fn run(args: VerifyArgs) -> Result<Exit, CliError> {
             Err((problem, fix)) => {
                 problems += 1;
                 report.push_str(&format!("{name:<12} PROBLEM: {problem}\n"));
-                eprintln!("{}", CliError::new(Exit::Problem, problem, fix));
+                output::note(CliError::new(Exit::Problem, problem, fix));
             }
         }
     }

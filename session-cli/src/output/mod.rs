@@ -1,14 +1,17 @@
-//! What the commands print: the facts both the text and the JSON summary show ([`text`], [`json`]), and
-//! the notes on what a conversion dropped.
+//! What the commands print: the facts both the text and the JSON summary show ([`text`], [`json`]), the
+//! notes on what a conversion dropped, and the only two ways anything is written: [`print`] on standard
+//! output and [`note`] on standard error, neither of which panics on a closed pipe.
 
 pub(crate) mod json;
 pub(crate) mod text;
 
+use std::fmt;
 use std::io::Write;
 
 use session_core::{DcEntry, DcFlags, PeerKind, Session};
 use session_interop::Dropped;
 
+use crate::backend::hide_secrets;
 use crate::error::CliError;
 use crate::exit::Exit;
 
@@ -63,13 +66,26 @@ pub(crate) fn print(data: impl AsRef<[u8]>) -> Result<(), CliError> {
         })
 }
 
+/// Writes `line` and a line break on standard error, with every secret of the command line hidden (see
+/// [`hide_secrets`]: a message may quote an argument, or a library's message a path made from one). A failed
+/// write (a closed pipe) is ignored rather than a panic: there is nowhere left to report it, and the exit
+/// code still tells how the run ended.
+pub(crate) fn note(line: impl fmt::Display) {
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .filter_map(|arg| arg.into_string().ok())
+        .collect();
+    let line = hide_secrets(&line.to_string(), &args);
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 /// Prints one line on standard error for each thing `stage` (`reading X`, `writing Y`) dropped.
 pub(crate) fn report_dropped(stage: &str, dropped: &[Dropped]) {
     for entry in dropped {
-        eprintln!(
+        note(format_args!(
             "tgsession: dropped while {stage}: {}",
             crate::error::one_line(&entry.to_string())
-        );
+        ));
     }
 }
 
