@@ -318,3 +318,20 @@ fn what_a_session_lacks_is_null_in_json() {
     assert_eq!(json["update_state"], Value::Null);
     assert_eq!(json["peers"], 0);
 }
+
+#[test]
+fn input_valid_in_two_formats_names_both_and_reads_with_from() {
+    let both = vector("crafted_pyrogram1_or_layer_string.txt");
+    let ambiguous = run(&["inspect", arg(&both)]);
+    assert_eq!(ambiguous.code, 1, "{}", ambiguous.stderr);
+    assert!(ambiguous.stdout.is_empty());
+    for name in ["pyrogram1-string", "layer-string", "--from"] {
+        assert!(ambiguous.stderr.contains(name), "{}", ambiguous.stderr);
+    }
+    assert_eq!(ambiguous.stderr.lines().count(), 1, "{}", ambiguous.stderr);
+
+    let chosen = run(&["inspect", "--json", "--from", "layer-string", arg(&both)]);
+    assert_eq!(chosen.code, 0, "{}", chosen.stderr);
+    let json: Value = serde_json::from_slice(&chosen.stdout).unwrap();
+    assert_eq!(json["format"], "layer-string");
+}

@@ -118,3 +118,23 @@ fn unrecognized_input_is_described_without_quoting_it() {
         .to_string();
     assert!(err.contains("27 characters of text"), "{err}");
 }
+
+#[test]
+fn input_valid_in_two_formats_is_ambiguous_and_names_both() {
+    let both = include_bytes!("vectors/crafted_pyrogram1_or_layer_string.txt");
+    match detect(both) {
+        Err(InteropError::Ambiguous { candidates }) => {
+            assert_eq!(candidates, [Format::Pyrogram1String, Format::LayerString])
+        }
+        other => panic!("expected Ambiguous, got {other:?}"),
+    }
+    // Naming the format reads it, each time as a different session.
+    let pyrogram = session_interop::read(Format::Pyrogram1String, both)
+        .unwrap()
+        .session;
+    let layer = session_interop::read(Format::LayerString, both)
+        .unwrap()
+        .session;
+    assert_eq!(pyrogram.home_dc, Some(2));
+    assert_ne!(pyrogram, layer);
+}
