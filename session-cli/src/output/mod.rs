@@ -1,5 +1,5 @@
 //! What the commands print: the facts both the text and the JSON summary show ([`text`], [`json`]), the
-//! notes on what a conversion dropped, and the only two ways anything is written: [`print`] on standard
+//! notes on what a conversion dropped, and the only two ways anything is written: [`print()`] on standard
 //! output and [`note`] on standard error, neither of which panics on a closed pipe.
 
 pub(crate) mod json;
