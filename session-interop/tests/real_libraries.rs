@@ -8,8 +8,9 @@
 //! directory and prints the variables these tests read; without them every test here fails and says how to
 //! install them (the test command skips them, with the server tests, under `TGSESSION_SKIP_SERVER_TESTS=1`).
 
+mod support;
+
 mod reallibs {
-    use std::collections::BTreeMap;
     use std::fmt::Debug;
     use std::net::{Ipv6Addr, SocketAddrV4, SocketAddrV6};
     use std::path::{Path, PathBuf};
@@ -17,8 +18,10 @@ mod reallibs {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use serde_json::{json, Map, Value};
-    use session_core::{AuthKey, DcEntry, Peer, PeerId, PeerKind, UpdateState, User};
+    use session_core::{DcEntry, PeerId, PeerKind};
     use session_interop::{read, write, Dropped, Format, Session, TelethonSchema, WriteOptions};
+
+    use crate::support::{vector_key, vector_peers_as, vector_update_state, vector_user};
 
     /// How to get the libraries, for the message of a test that cannot find them.
     const INSTALL_HINT: &str = "these tests need the real Telethon, Pyrogram and GramJS: install them into a \
@@ -36,12 +39,12 @@ mod reallibs {
     const API_ID: i32 = 12345;
     const CHANNEL_ID: i64 = 1_234_567_890;
 
-    fn key_bytes() -> [u8; AuthKey::LEN] {
-        std::array::from_fn(|i| i as u8)
-    }
-
     fn key_hex() -> String {
-        key_bytes().iter().map(|b| format!("{b:02x}")).collect()
+        vector_key()
+            .as_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     fn ipv4() -> SocketAddrV4 {
@@ -58,84 +61,20 @@ mod reallibs {
         let mut dc = DcEntry::new(DC_ID);
         dc.ipv4 = ipv4;
         dc.ipv6 = ipv6;
-        dc.auth_key = Some(AuthKey::new(key_bytes()));
+        dc.auth_key = Some(vector_key());
         let mut session = Session::new();
         session.home_dc = Some(DC_ID);
         session.dcs.push(dc);
         session
     }
 
-    fn peer(
-        kind: PeerKind,
-        hash: Option<i64>,
-        username: Option<&str>,
-        phone: Option<&str>,
-    ) -> Peer {
-        Peer {
-            kind,
-            access_hash: hash,
-            username: username.map(str::to_owned),
-            phone: phone.map(str::to_owned),
-            min: false,
-        }
-    }
-
-    /// The vectors' four peers, with the kinds given for the bot and the channel (the formats that cannot
-    /// tell a bot from a user or a broadcast channel from other channels read them as `User` / `Channel`).
-    fn peers(bot: PeerKind, channel: PeerKind) -> Vec<(PeerId, Peer)> {
-        vec![
-            (
-                PeerId::User(USER_ID),
-                peer(
-                    PeerKind::User,
-                    Some(-1_111_111_111_111_111_111),
-                    Some("alice_test"),
-                    Some("15550001111"),
-                ),
-            ),
-            (
-                PeerId::User(987_654_321),
-                peer(bot, Some(2_222_222_222_222_222_222), Some("bob_bot"), None),
-            ),
-            (PeerId::Chat(4242), peer(PeerKind::Chat, None, None, None)),
-            (
-                PeerId::Channel(CHANNEL_ID),
-                peer(
-                    channel,
-                    Some(-3_333_333_333_333_333_333),
-                    Some("mychannel"),
-                    None,
-                ),
-            ),
-        ]
-    }
-
-    fn user() -> Option<User> {
-        Some(User {
-            id: USER_ID,
-            bot: false,
-            username: None,
-            dc: None,
-        })
-    }
-
-    fn update_state() -> Option<UpdateState> {
-        Some(UpdateState {
-            pts: 100,
-            qts: 7,
-            date: 1_700_000_000,
-            seq: 42,
-            channels: BTreeMap::from([(CHANNEL_ID, 555)]),
-        })
-    }
-
     /// The whole account of the vectors, which every writer is given (each reports what it cannot hold).
     fn account() -> Session {
         let mut session = connection(Some(ipv4()), None);
-        session.user = user();
+        session.user = Some(vector_user());
         session.api_id = Some(API_ID);
-        session.update_state = update_state();
-        session.peers = peers(PeerKind::Bot, PeerKind::Broadcast)
+        session.update_state = Some(vector_update_state());
+        session.peers = vector_peers_as(PeerKind::Bot, PeerKind::Broadcast)
             .into_iter()
             .collect();
         session
@@ -272,7 +211,7 @@ mod reallibs {
         let mut by_id = Map::new();
         let mut by_username = Map::new();
         let mut by_phone = Map::new();
-        for (id, peer) in peers(PeerKind::User, PeerKind::Channel) {
+        for (id, peer) in vector_peers_as(PeerKind::User, PeerKind::Channel) {
             let marked = id.marked().expect("the vectors' ids have a marked form");
             let kind = match id {
                 PeerId::User(_) => "user",
@@ -579,9 +518,9 @@ mod reallibs {
     #[test]
     fn we_read_telethons_sqlite() {
         let mut expected = connection(Some(ipv4()), None);
-        expected.user = user();
-        expected.update_state = update_state();
-        expected.peers = peers(PeerKind::User, PeerKind::Channel)
+        expected.user = Some(vector_user());
+        expected.update_state = Some(vector_update_state());
+        expected.peers = vector_peers_as(PeerKind::User, PeerKind::Channel)
             .into_iter()
             .collect();
         library_output_reads_as(
@@ -603,7 +542,7 @@ mod reallibs {
     #[test]
     fn we_read_pyrograms_string() {
         let mut expected = connection(Some(ipv4()), None);
-        expected.user = user();
+        expected.user = Some(vector_user());
         expected.api_id = Some(API_ID);
         library_output_reads_as(
             "pyrogram-string",
@@ -617,9 +556,9 @@ mod reallibs {
     #[test]
     fn we_read_pyrograms_sqlite() {
         let mut expected = connection(Some(ipv4()), None);
-        expected.user = user();
+        expected.user = Some(vector_user());
         expected.api_id = Some(API_ID);
-        expected.peers = peers(PeerKind::Bot, PeerKind::Broadcast)
+        expected.peers = vector_peers_as(PeerKind::Bot, PeerKind::Broadcast)
             .into_iter()
             .collect();
         library_output_reads_as(
