@@ -49,15 +49,7 @@ mod tests {
 
     #[test]
     fn every_kind_round_trips() {
-        for peer_kind in [
-            PeerKind::User,
-            PeerKind::Bot,
-            PeerKind::Chat,
-            PeerKind::Channel,
-            PeerKind::Broadcast,
-            PeerKind::Megagroup,
-            PeerKind::Gigagroup,
-        ] {
+        for peer_kind in PeerKind::ALL {
             let read_back = kind(peer_kind.class(), bits(peer_kind, false));
             assert_eq!(read_back, Some((peer_kind, false)));
         }
