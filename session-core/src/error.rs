@@ -20,7 +20,9 @@ pub enum ErrorKind {
     Conflict,
     /// The backend could not be reached (connection refused, server gone, network down).
     Unavailable,
-    /// The backend did not answer in time.
+    /// The backend did not answer in time. For a write to a server this means its outcome is unknown: the
+    /// server may have applied it, or may still apply it after the call returned
+    /// ([`StorageError::outcome_unknown`] says so); load the slot to find out.
     Timeout,
     /// The backend refused the credentials or the operation (authentication, authorization, file permissions).
     PermissionDenied,
@@ -30,6 +32,10 @@ pub enum ErrorKind {
     Corrupt,
     /// The value is larger than the backend accepts.
     TooLarge,
+    /// The backend has no room left: a full disk, an exhausted quota, a Redis server at `maxmemory`, a
+    /// PostgreSQL server out of disk. Even a small value fails, and trying again fails until someone frees
+    /// space, so it is not retryable; nothing was written.
+    StorageFull,
     /// The backend cannot do what was asked (a feature it lacks, or a format version this build cannot read).
     Unsupported,
     /// The caller passed an invalid argument (a bad slot name, an invalid session field).
@@ -49,6 +55,7 @@ impl ErrorKind {
             ErrorKind::Config => "configuration error",
             ErrorKind::Corrupt => "corrupt data",
             ErrorKind::TooLarge => "too large",
+            ErrorKind::StorageFull => "storage full",
             ErrorKind::Unsupported => "unsupported",
             ErrorKind::InvalidInput => "invalid input",
             ErrorKind::Other => "other error",
@@ -65,7 +72,8 @@ impl fmt::Display for ErrorKind {
 /// An error from a session storage: a [`kind`](Self::kind), the name of the backend, a message, and the
 /// underlying error kept as [`source`](StdError::source).
 ///
-/// The `Display` form is `"<backend>: <kind>: <message>"`; it never contains key material or credentials
+/// The `Display` form is `"<backend>: <kind>: <message>"` (followed, for a write whose outcome is unknown,
+/// by a sentence saying so: see [`outcome_unknown`](Self::outcome_unknown)); it never contains key material or credentials
 /// (adapters redact them before building the message). The cause is not repeated in `Display`: walk
 /// [`source`](StdError::source) (or use an error reporter such as `anyhow`'s `{:#}`) to print it.
 ///
@@ -80,8 +88,14 @@ pub struct StorageError {
     kind: ErrorKind,
     backend: Cow<'static, str>,
     message: Cow<'static, str>,
+    outcome_unknown: bool,
     source: Option<BoxError>,
 }
+
+/// What `Display` adds to an error of a write whose outcome is unknown.
+const UNKNOWN_OUTCOME: &str = "the write may or may not have been applied (the server may still apply it \
+    later); call load_versioned to see what the slot holds, and write with store_if over the version you \
+    read so that nothing newer is overwritten";
 
 impl StorageError {
     /// Builds an error of `kind` raised by `backend` (a short name such as `"file"` or `"redis"`).
@@ -94,8 +108,26 @@ impl StorageError {
             kind,
             backend: backend.into(),
             message: message.into(),
+            outcome_unknown: false,
             source: None,
         }
+    }
+
+    /// Marks the error as that of a write whose outcome is unknown: the request may have reached the
+    /// server, which may have applied it or may still apply it (a timeout, or a connection lost after the
+    /// request was sent). `Display` then says so and how to find out.
+    #[must_use]
+    pub fn with_unknown_outcome(mut self) -> Self {
+        self.outcome_unknown = true;
+        self
+    }
+
+    /// Whether this is the error of a write that may or may not have been applied (see
+    /// [`with_unknown_outcome`](Self::with_unknown_outcome)). After such an error, call
+    /// [`load_versioned`](crate::VersionedStorage::load_versioned) to see what the slot holds; a retry with
+    /// [`store_if`](crate::VersionedStorage::store_if) over that version never overwrites a newer write.
+    pub fn outcome_unknown(&self) -> bool {
+        self.outcome_unknown
     }
 
     /// Attaches the underlying error, kept as [`source`](StdError::source).
@@ -141,6 +173,7 @@ impl fmt::Debug for StorageError {
             .field("kind", &self.kind)
             .field("backend", &self.backend)
             .field("message", &self.message)
+            .field("outcome_unknown", &self.outcome_unknown)
             .field("source", &self.source)
             .finish()
     }
@@ -148,7 +181,11 @@ impl fmt::Debug for StorageError {
 
 impl fmt::Display for StorageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}: {}", self.backend, self.kind, self.message)
+        write!(f, "{}: {}: {}", self.backend, self.kind, self.message)?;
+        if self.outcome_unknown {
+            write!(f, "; {UNKNOWN_OUTCOME}")?;
+        }
+        Ok(())
     }
 }
 
@@ -185,6 +222,22 @@ mod tests {
         assert_eq!(err.to_string(), "file: permission denied: cannot write /x");
         assert_eq!(err.source().unwrap().to_string(), "denied");
         assert!(!err.is_retryable());
+    }
+
+    #[test]
+    fn an_unknown_outcome_is_said_in_display() {
+        let err = StorageError::new(ErrorKind::Timeout, "redis", "cannot store slot \"a\"");
+        assert!(!err.outcome_unknown());
+        let err = err.with_unknown_outcome();
+        assert!(err.outcome_unknown());
+        let shown = err.to_string();
+        assert!(
+            shown.starts_with(
+                "redis: timeout: cannot store slot \"a\"; the write may or may not have"
+            ),
+            "{shown}"
+        );
+        assert!(shown.contains("load_versioned"), "{shown}");
     }
 
     #[test]
