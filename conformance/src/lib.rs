@@ -54,6 +54,7 @@ mod data;
 pub mod fixtures;
 mod macros;
 mod memory;
+pub mod planted;
 pub mod services;
 
 use session_core::{SessionDelete, SessionStorage, StorageError, VersionedStorage};

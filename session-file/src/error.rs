@@ -15,9 +15,9 @@ pub(crate) const BACKEND: &str = "file";
 /// `NotFound` maps to [`ErrorKind::Config`]: callers handle the "no session stored" case themselves, so a
 /// `NotFound` that reaches this function means a directory on the path is missing.
 ///
-/// A full disk or exhausted quota maps to [`ErrorKind::Other`]: it is not [`ErrorKind::TooLarge`] (even a tiny
-/// value fails, and a smaller value would not help) and not retryable as is (trying again fails until someone
-/// frees space). Only a file above the file system's size limit (`EFBIG`) is [`ErrorKind::TooLarge`].
+/// A full disk or exhausted quota maps to [`ErrorKind::StorageFull`]: it is not [`ErrorKind::TooLarge`] (even a
+/// tiny value fails, and a smaller value would not help) and not retryable as is (trying again fails until
+/// someone frees space). Only a file above the file system's size limit (`EFBIG`) is [`ErrorKind::TooLarge`].
 pub(crate) fn io_error(err: io::Error, action: &str, path: &Path) -> StorageError {
     use io::ErrorKind as Io;
     let (kind, problem) = match err.kind() {
@@ -30,8 +30,8 @@ pub(crate) fn io_error(err: io::Error, action: &str, path: &Path) -> StorageErro
             "a component of the path is not a directory",
         ),
         Io::InvalidFilename => (ErrorKind::Config, "the file name is invalid or too long"),
-        Io::StorageFull => (ErrorKind::Other, "no space left on the device"),
-        Io::QuotaExceeded => (ErrorKind::Other, "the disk quota is exhausted"),
+        Io::StorageFull => (ErrorKind::StorageFull, "no space left on the device"),
+        Io::QuotaExceeded => (ErrorKind::StorageFull, "the disk quota is exhausted"),
         Io::FileTooLarge => (
             ErrorKind::TooLarge,
             "the file would exceed the file system's size limit",
@@ -78,8 +78,8 @@ mod tests {
             (io::ErrorKind::IsADirectory, ErrorKind::Config),
             (io::ErrorKind::NotADirectory, ErrorKind::Config),
             (io::ErrorKind::InvalidFilename, ErrorKind::Config),
-            (io::ErrorKind::StorageFull, ErrorKind::Other),
-            (io::ErrorKind::QuotaExceeded, ErrorKind::Other),
+            (io::ErrorKind::StorageFull, ErrorKind::StorageFull),
+            (io::ErrorKind::QuotaExceeded, ErrorKind::StorageFull),
             (io::ErrorKind::FileTooLarge, ErrorKind::TooLarge),
             (io::ErrorKind::TimedOut, ErrorKind::Timeout),
             (io::ErrorKind::Unsupported, ErrorKind::Unsupported),
@@ -98,8 +98,8 @@ mod tests {
             (1, ErrorKind::PermissionDenied),
             (13, ErrorKind::PermissionDenied),
             (30, ErrorKind::PermissionDenied),
-            (28, ErrorKind::Other),
-            (122, ErrorKind::Other),
+            (28, ErrorKind::StorageFull),
+            (122, ErrorKind::StorageFull),
             (21, ErrorKind::Config),
         ];
         for (errno, expected) in cases {

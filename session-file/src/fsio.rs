@@ -1,4 +1,5 @@
-//! Small file-system primitives shared by the operations: private file creation, directory checks and syncs.
+//! Small file-system primitives shared by the operations: private file creation that never follows a planted
+//! symbolic link, directory checks and syncs.
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
@@ -15,6 +16,105 @@ pub(crate) fn private_options() -> OpenOptions {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options
+}
+
+/// Opens the companion file `path` of `paths` for writing, creating it (mode `0600`) if it does not exist,
+/// without following a symbolic link at `path` and without blocking on a FIFO planted there; then checks that
+/// what was opened is a file this process may trust (see [`check_trusted`]). `action` names the step in
+/// errors ("open the lock file").
+///
+/// A file we did not create is only ever there because someone put it there: in a shared directory such as
+/// `/tmp`, another user can plant `.<name>.lock -> /etc/anything`, and following it would create or lock a
+/// file of their choosing with our privileges.
+pub(crate) fn open_companion(
+    path: &Path,
+    paths: &SessionPaths,
+    action: &str,
+) -> Result<File, StorageError> {
+    let mut options = private_options();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use rustix::fs::OFlags;
+        let flags = OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        // The flags are small positive constants; the cast keeps their bits.
+        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, flags.bits() as i32);
+    }
+    let file = options.open(path).map_err(|err| {
+        if is_symlink(path) {
+            planted(path, "is a symbolic link", Some(Box::new(err)))
+        } else {
+            file_error(err, action, path, paths)
+        }
+    })?;
+    check_trusted(&file, path, paths)?;
+    Ok(file)
+}
+
+/// Whether `path` is a symbolic link: asked after an open with `O_NOFOLLOW` failed, since kernels report a
+/// link there as `ELOOP` or, with `O_CREAT` in a sticky directory, as `EACCES`.
+fn is_symlink(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_symlink())
+}
+
+/// Checks that `file`, just opened at `path`, is a regular file with one name, owned by this process's
+/// effective user or by the owner of its directory (who controls that directory anyway). Anything else was
+/// put there by someone who may not be trusted: a hard link to another user's file, a device, a file owned
+/// by a stranger in a shared directory.
+#[cfg(unix)]
+fn check_trusted(file: &File, path: &Path, paths: &SessionPaths) -> Result<(), StorageError> {
+    use std::os::unix::fs::MetadataExt;
+
+    let meta = file
+        .metadata()
+        .map_err(|err| io_error(err, "inspect", path))?;
+    if !meta.is_file() {
+        return Err(planted(path, "is not a regular file", None));
+    }
+    if meta.nlink() != 1 {
+        return Err(planted(path, "has more than one name (a hard link)", None));
+    }
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() != me {
+        let dir_owner = fs::metadata(&paths.dir)
+            .map_err(|err| io_error(err, "inspect the directory", &paths.dir))?
+            .uid();
+        if meta.uid() != dir_owner {
+            return Err(planted(
+                path,
+                &format!(
+                    "is owned by uid {}, which is neither this process's user (uid {me}) nor the directory's \
+                     owner (uid {dir_owner})",
+                    meta.uid()
+                ),
+                None,
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_trusted(_file: &File, _path: &Path, _paths: &SessionPaths) -> Result<(), StorageError> {
+    Ok(())
+}
+
+/// The [`ErrorKind::PermissionDenied`](session_core::ErrorKind::PermissionDenied) error for a file at `path`
+/// that this crate did not create and will not use: `what` says what is wrong with it.
+fn planted(path: &Path, what: &str, source: Option<session_core::BoxError>) -> StorageError {
+    let err = StorageError::new(
+        session_core::ErrorKind::PermissionDenied,
+        crate::error::BACKEND,
+        format!(
+            "refusing to use {}: it {what}, which this library never creates; another user may have \
+             planted it. Remove it if you did not put it there yourself",
+            path.display()
+        ),
+    );
+    match source {
+        Some(source) => err.with_source(source),
+        None => err,
+    }
 }
 
 /// Succeeds if the directory of `paths` exists; otherwise fails with [`ErrorKind::Config`] naming it, so a

@@ -41,7 +41,11 @@
 //! | `.<name>.lock`     | empty; locked by every writer; created (mode `0600`) on the first write, never deleted |
 //! | `.<name>.tmp`      | the next value while a write is in progress; left behind only if a writer is killed  |
 //!
-//! Files are created with mode `0600` (owner read and write only). The directory is never created: a missing
+//! Files are created with mode `0600` (owner read and write only), whatever the umask. No path is ever opened
+//! for writing through a symbolic link this crate did not create: the lock file is opened with `O_NOFOLLOW`
+//! and must be a regular file owned by this process's user or the directory's owner, the temporary file is
+//! created with `O_EXCL` (which never follows a link), and the session file is only ever replaced by a rename
+//! (which replaces a link rather than writing through it). The directory is never created: a missing
 //! directory is an [`ErrorKind::Config`](session_core::ErrorKind::Config) error, also on load, so a mistyped
 //! path never looks like "no session stored".
 //!
@@ -81,10 +85,15 @@
 //!   too long: [`ErrorKind::Config`](session_core::ErrorKind::Config);
 //! - no permission or a read-only file system:
 //!   [`ErrorKind::PermissionDenied`](session_core::ErrorKind::PermissionDenied);
-//! - a full disk or an exhausted quota: [`ErrorKind::Other`](session_core::ErrorKind::Other), because a
-//!   smaller value would not help and retrying fails until space is freed; a file larger than the file
-//!   system allows: [`ErrorKind::TooLarge`](session_core::ErrorKind::TooLarge);
-//! - a writer that holds the lock longer than the timeout: [`ErrorKind::Timeout`](session_core::ErrorKind::Timeout);
+//! - a full disk or an exhausted quota: [`ErrorKind::StorageFull`](session_core::ErrorKind::StorageFull),
+//!   because a smaller value would not help and retrying fails until space is freed; a file larger than the
+//!   file system allows: [`ErrorKind::TooLarge`](session_core::ErrorKind::TooLarge);
+//! - a symbolic link, hard link, non-file, or another user's file at the lock file's path (which this crate
+//!   never creates, so someone planted it):
+//!   [`ErrorKind::PermissionDenied`](session_core::ErrorKind::PermissionDenied), naming the path; it is never
+//!   followed;
+//! - another writer that holds the lock longer than the timeout:
+//!   [`ErrorKind::Timeout`](session_core::ErrorKind::Timeout), naming the lock file;
 //! - bytes that are not a session, read through
 //!   [`SessionStorageExt::load_session`](session_core::SessionStorageExt::load_session):
 //!   [`ErrorKind::Corrupt`](session_core::ErrorKind::Corrupt); the file is left as it is.

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use session_core::{ErrorKind, StorageError};
 
 use crate::error::{io_error, BACKEND};
-use crate::fsio::{file_error, private_options};
+use crate::fsio::open_companion;
 use crate::paths::SessionPaths;
 
 /// The first pause between two attempts to take a busy lock; it doubles up to [`MAX_PAUSE`].
@@ -26,18 +26,14 @@ pub(crate) struct WriteLock {
 
 impl WriteLock {
     /// Creates the lock file if needed (mode `0600`, never deleted) and locks it, waiting at most `timeout`
-    /// for other writers; fails with [`ErrorKind::Timeout`] after that.
+    /// for other writers; fails with [`ErrorKind::Timeout`] after that. A symbolic link, a hard link, a
+    /// non-file or a stranger's file at the lock file's path is refused with
+    /// [`ErrorKind::PermissionDenied`] and never followed.
     pub(crate) fn acquire(
         paths: &SessionPaths,
         timeout: Duration,
     ) -> Result<WriteLock, StorageError> {
-        let file = private_options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&paths.lock)
-            .map_err(|err| file_error(err, "open the lock file", &paths.lock, paths))?;
+        let file = open_companion(&paths.lock, paths, "open the lock file")?;
         let deadline = Instant::now() + timeout;
         let mut pause = FIRST_PAUSE;
         loop {
@@ -54,7 +50,9 @@ impl WriteLock {
                     ErrorKind::Timeout,
                     BACKEND,
                     format!(
-                        "another writer held the lock {} for more than {timeout:?}",
+                        "another process (or handle) is writing {} and held its lock file {} for more \
+                         than {timeout:?}; nothing was written",
+                        paths.target.display(),
                         paths.lock.display()
                     ),
                 ));

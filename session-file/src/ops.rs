@@ -1,28 +1,71 @@
 //! The blocking operations behind the async methods: read, replace atomically, compare-and-swap, delete.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::time::Duration;
 
 use session_core::{ErrorKind, Expect, StorageError, Version};
 use zeroize::Zeroize;
 
-use crate::error::{io_error, BACKEND};
+use crate::error::{config_error, io_error, BACKEND};
 use crate::fsio::{check_dir, file_error, private_options, remove_if_present, sync_dir};
 use crate::lock::WriteLock;
 use crate::paths::SessionPaths;
 
 /// The stored bytes, or `None` if the session file does not exist in an existing directory. Takes no lock:
 /// writers replace the file by a rename, so a read sees one whole version.
+///
+/// Only a regular file is read, and only as many bytes as it had when it was opened: a FIFO, a device such
+/// as `/dev/zero` or anything else at the path is a [`ErrorKind::Config`] error in bounded time and memory.
 pub(crate) fn load(paths: &SessionPaths) -> Result<Option<Vec<u8>>, StorageError> {
-    match fs::read(&paths.target) {
-        Ok(data) => Ok(Some(data)),
+    let file = match open_for_reading(&paths.target) {
+        Ok(file) => file,
         Err(err) if err.kind() == io::ErrorKind::NotFound => {
             check_dir(paths)?;
-            Ok(None)
+            return Ok(None);
         }
-        Err(err) => Err(io_error(err, "read", &paths.target)),
+        Err(err) => return Err(io_error(err, "read", &paths.target)),
+    };
+    let meta = file
+        .metadata()
+        .map_err(|err| io_error(err, "read", &paths.target))?;
+    if !meta.is_file() {
+        return Err(config_error(format!(
+            "cannot read {}: it is not a regular file",
+            paths.target.display()
+        )));
     }
+    let size = usize::try_from(meta.len()).unwrap_or(usize::MAX);
+    let mut data = Vec::new();
+    data.try_reserve_exact(size).map_err(|_| {
+        StorageError::new(
+            ErrorKind::TooLarge,
+            BACKEND,
+            format!(
+                "{} is too large to load into memory",
+                paths.target.display()
+            ),
+        )
+    })?;
+    // A file that grew after the open (someone else writing it in place) is read up to its size then.
+    (&file)
+        .take(meta.len())
+        .read_to_end(&mut data)
+        .map_err(|err| io_error(err, "read", &paths.target))?;
+    Ok(Some(data))
+}
+
+/// Opens `path` for reading without blocking on a FIFO (so that the type check in [`load`] can refuse it).
+fn open_for_reading(path: &std::path::Path) -> io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut options,
+        // A small positive constant; the cast keeps its bits.
+        rustix::fs::OFlags::NONBLOCK.bits() as i32,
+    );
+    options.open(path)
 }
 
 /// Replaces the stored bytes with `data` under the write lock.
