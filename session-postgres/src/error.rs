@@ -22,6 +22,13 @@ pub(crate) struct Doing<'a> {
     pub(crate) table: &'a TableName,
 }
 
+impl Doing<'_> {
+    /// Whether the operation changes a slot (`store`, `store_if`, `delete`).
+    pub(crate) fn writes(&self) -> bool {
+        matches!(self.op, "store" | "store_if" | "delete")
+    }
+}
+
 impl fmt::Display for Doing<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.slot {
@@ -158,6 +165,11 @@ fn classify_sqlstate(code: &str, table: &TableName) -> (ErrorKind, Cow<'static, 
         // query_canceled (statement_timeout), lock_not_available (lock_timeout)
         "57014" => fixed(ErrorKind::Timeout, "the server canceled the statement"),
         "55P03" => fixed(ErrorKind::Timeout, "the server gave up waiting for a lock"),
+        // disk_full, and the server's own out-of-disk errors when it cannot extend a file
+        "53100" => fixed(
+            ErrorKind::StorageFull,
+            "the server's disk is full; nothing was written",
+        ),
         // read_only_sql_transaction: a standby, or a primary that was demoted
         "25006" => fixed(ErrorKind::Unavailable, "the server is read-only (a standby?)"),
         // admin_shutdown, crash_shutdown, cannot_connect_now (starting up or shutting down)
@@ -167,7 +179,7 @@ fn classify_sqlstate(code: &str, table: &TableName) -> (ErrorKind, Cow<'static, 
             Some("28") => fixed(ErrorKind::PermissionDenied, "the server rejected the credentials"),
             // connection_exception
             Some("08") => fixed(ErrorKind::Unavailable, "the connection to the server failed"),
-            // insufficient_resources (too many connections, out of memory, disk full)
+            // insufficient_resources (too many connections, out of memory)
             Some("53") => fixed(ErrorKind::Unavailable, "the server is out of resources"),
             // program_limit_exceeded
             Some("54") => fixed(ErrorKind::TooLarge, "the value exceeds a limit of the server"),
@@ -260,6 +272,7 @@ mod tests {
             ("57P03", ErrorKind::Unavailable),
             ("08006", ErrorKind::Unavailable),
             ("53300", ErrorKind::Unavailable),
+            ("53100", ErrorKind::StorageFull),
             ("54000", ErrorKind::TooLarge),
             ("22001", ErrorKind::Other),
             ("X", ErrorKind::Other),

@@ -64,8 +64,11 @@ use crate::table::TableName;
 /// after the connect timeout); once it is back, the pool opens new connections and the same handle works
 /// again.
 ///
-/// A call that fails with `Timeout` has an unknown outcome: the server may still apply a statement it
-/// received. Pools built by [`PostgresConfig`] set the server's `statement_timeout` to the operation
+/// A write that fails with `Timeout`, or whose connection broke while it ran, has an unknown outcome: the
+/// server may have applied it, or may still apply a statement it received, after the call returned; its
+/// error says so ([`StorageError::outcome_unknown`](session_core::StorageError::outcome_unknown)). To
+/// resolve it, call `load_versioned` and decide from what the slot holds, writing with `store_if` over the
+/// version you read. Pools built by [`PostgresConfig`] set the server's `statement_timeout` to the operation
 /// timeout, so the server aborts such a statement instead of applying it later (perhaps after a newer
 /// write); give a pool of your own a `statement_timeout` for the same protection.
 ///
@@ -174,17 +177,27 @@ impl PostgresStorage {
         }
     }
 
-    /// Runs `call` within the operation timeout and maps its failure as `doing` it.
+    /// Runs `call` within the operation timeout and maps its failure as `doing` it; the error of a write
+    /// that may have reached the server says that its outcome is unknown.
     pub(crate) async fn run<T>(
         &self,
         doing: Doing<'_>,
         call: impl Future<Output = Result<T, sqlx::Error>>,
     ) -> Result<T, StorageError> {
-        match tokio::time::timeout(self.operation_timeout, call).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(err)) => Err(map_sqlx_error(err, doing)),
-            Err(elapsed) => Err(timed_out(doing, self.operation_timeout, elapsed)),
-        }
+        let (err, maybe_sent) = match tokio::time::timeout(self.operation_timeout, call).await {
+            Ok(Ok(value)) => return Ok(value),
+            // A broken connection may have carried the statement; a pool timeout never sent it.
+            Ok(Err(err)) => {
+                let maybe_sent = matches!(err, sqlx::Error::Io(_));
+                (map_sqlx_error(err, doing), maybe_sent)
+            }
+            Err(elapsed) => (timed_out(doing, self.operation_timeout, elapsed), true),
+        };
+        Err(if maybe_sent && doing.writes() {
+            err.with_unknown_outcome()
+        } else {
+            err
+        })
     }
 }
 

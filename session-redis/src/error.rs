@@ -123,8 +123,8 @@ fn classify_code(code: &str) -> Option<(ErrorKind, &'static str)> {
             "the key holds a value of another Redis type (is the key prefix shared with another application?)",
         ),
         "OOM" => (
-            ErrorKind::Unavailable,
-            "the server is out of memory (maxmemory reached)",
+            ErrorKind::StorageFull,
+            "the server is out of memory (maxmemory reached); nothing was written",
         ),
         _ => return None,
     })
@@ -287,7 +287,7 @@ mod tests {
             kind_of(server_reply("-READONLY replica\r\n")),
             ErrorKind::Unavailable
         );
-        assert_eq!(kind_of(reply("OOM")), ErrorKind::Unavailable);
+        assert_eq!(kind_of(reply("OOM")), ErrorKind::StorageFull);
         assert_eq!(
             kind_of(server_reply("-ERR unknown command\r\n")),
             ErrorKind::Other

@@ -31,14 +31,27 @@ fn worth_repeating(err: &RedisError, repeat: Repeat) -> bool {
     err.is_connection_refusal() || (repeat == Repeat::Harmless && err.is_connection_dropped())
 }
 
+/// Whether a call changes the slot; the error of a write that may have reached the server says that its
+/// outcome is unknown ([`StorageError::with_unknown_outcome`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Effect {
+    /// `load`, `load_versioned`.
+    Reads,
+    /// `store`, `store_if`, `delete`.
+    Writes,
+}
+
 impl RedisStorage {
     /// Sends `request` once, or twice when the first attempt failed as [`worth_repeating`] says, all within
-    /// the operation timeout.
+    /// the operation timeout. A write that timed out or lost its connection (rather than being refused one)
+    /// may have been applied, or may still be applied by a server that was only slow or frozen: its error
+    /// says that its outcome is unknown.
     async fn send(
         &self,
         op: &str,
         request: &Request,
         repeat: Repeat,
+        effect: Effect,
     ) -> Result<Value, StorageError> {
         let attempts = async {
             match request.send(&mut self.manager().clone()).await {
@@ -48,11 +61,21 @@ impl RedisStorage {
                 done => done,
             }
         };
-        match tokio::time::timeout(self.operation_timeout(), attempts).await {
-            Ok(Ok(reply)) => Ok(reply),
-            Ok(Err(err)) => Err(self.fail(op, err)),
-            Err(_) => Err(timed_out(&self.action(op), self.operation_timeout())),
-        }
+        let (err, maybe_sent) = match tokio::time::timeout(self.operation_timeout(), attempts).await
+        {
+            Ok(Ok(reply)) => return Ok(reply),
+            Ok(Err(err)) => {
+                let maybe_sent = !err.is_connection_refusal()
+                    && (err.is_timeout() || err.is_connection_dropped());
+                (self.fail(op, err), maybe_sent)
+            }
+            Err(_) => (timed_out(&self.action(op), self.operation_timeout()), true),
+        };
+        Err(if effect == Effect::Writes && maybe_sent {
+            err.with_unknown_outcome()
+        } else {
+            err
+        })
     }
 
     /// Maps a driver error of operation `op`.
@@ -65,13 +88,15 @@ impl RedisStorage {
 impl SessionStorage for RedisStorage {
     async fn load(&self) -> Result<Option<Bytes>, StorageError> {
         let request = commands::load(self.keys());
-        let reply = self.send("load", &request, Repeat::Harmless).await?;
+        let reply = self
+            .send("load", &request, Repeat::Harmless, Effect::Reads)
+            .await?;
         reply::value(reply).map_err(|err| self.fail("load", err))
     }
 
     async fn store(&self, data: Bytes) -> Result<(), StorageError> {
         let request = commands::store(self.keys(), &data, &next_token(), self.ttl_millis());
-        self.send("store", &request, Repeat::Harmless)
+        self.send("store", &request, Repeat::Harmless, Effect::Writes)
             .await
             .map(drop)
     }
@@ -81,7 +106,7 @@ impl SessionStorage for RedisStorage {
 impl SessionDelete for RedisStorage {
     async fn delete(&self) -> Result<(), StorageError> {
         let request = commands::delete(self.keys());
-        self.send("delete", &request, Repeat::Harmless)
+        self.send("delete", &request, Repeat::Harmless, Effect::Writes)
             .await
             .map(drop)
     }
@@ -92,7 +117,7 @@ impl VersionedStorage for RedisStorage {
     async fn load_versioned(&self) -> Result<Option<(Bytes, Version)>, StorageError> {
         let request = commands::load_versioned(self.keys());
         let reply = self
-            .send("load_versioned", &request, Repeat::Harmless)
+            .send("load_versioned", &request, Repeat::Harmless, Effect::Reads)
             .await?;
         reply::versioned(reply).map_err(|err| self.fail("load_versioned", err))
     }
@@ -108,7 +133,7 @@ impl VersionedStorage for RedisStorage {
         let token = next_token();
         let request = commands::store_if(self.keys(), &data, &token, self.ttl_millis(), condition);
         let reply = self
-            .send("store_if", &request, Repeat::OnlyIfUnsent)
+            .send("store_if", &request, Repeat::OnlyIfUnsent, Effect::Writes)
             .await?;
         if reply::written(reply).map_err(|err| self.fail("store_if", err))? {
             return Ok(Version::from_bytes(token));

@@ -5,10 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::ConnectionManager;
-use session_core::{Slot, StorageError};
+use session_core::{ErrorKind, Slot, StorageError};
 
 use crate::commands::Keys;
 use crate::config::{connect_manager, redact_url, Timeouts, DEFAULT_OPERATION_TIMEOUT};
+use crate::error::BACKEND;
 
 /// The longest TTL a handle sends to Redis: 2^32 seconds (about 136 years), in milliseconds.
 const MAX_TTL_MILLIS: u64 = (1 << 32) * 1000;
@@ -34,8 +35,8 @@ const MAX_TTL_MILLIS: u64 = (1 << 32) * 1000;
 /// replaced by the next write. A slot that was never written or was deleted has neither key.
 ///
 /// Prefixes let several applications share one server and database: handles with different prefixes never
-/// see each other's data, provided no prefix plus slot name spells another prefix plus slot name. Prefixes
-/// that contain no `#` and end in a byte slot names cannot contain (such as `/`) rule this out; the default
+/// see each other's data, provided no prefix plus slot name spells another prefix plus slot name. A prefix
+/// never contains `#` ([`with_prefix`](Self::with_prefix) refuses it). Prefixes that end in a byte slot names cannot contain (such as `/`) rule this out; the default
 /// ends in `:`, which slot names may contain, so do not combine it with a prefix such as `tgsession` that is
 /// a prefix of it.
 ///
@@ -95,6 +96,14 @@ const MAX_TTL_MILLIS: u64 = (1 << 32) * 1000;
 /// whose connection dropped (doing them twice is harmless). A `store_if` whose connection dropped is not
 /// repeated, since it may have been applied: it fails with
 /// [`Unavailable`](session_core::ErrorKind::Unavailable), and the caller should load the slot to see.
+///
+/// A write (`store`, `store_if`, `delete`) that fails with [`Timeout`](session_core::ErrorKind::Timeout), or
+/// whose connection dropped after the command was sent, has an **unknown outcome**: the server may have
+/// applied it, and a server that was only slow or frozen (a `SIGSTOP`, a long fork for a snapshot) applies
+/// it when it resumes, after the call has returned. Such errors say so
+/// ([`StorageError::outcome_unknown`](session_core::StorageError::outcome_unknown)). To resolve it, call
+/// `load_versioned` and decide from what the slot holds; write with `store_if` over the version you read, so
+/// that a late-applied write and yours never silently overwrite each other.
 ///
 /// Cloning a handle is cheap; clones share the connection.
 #[derive(Clone)]
@@ -179,12 +188,36 @@ impl RedisStorage {
 
     /// The same handle with the key prefix `prefix` instead of the current one; an empty prefix makes the
     /// key the bare slot name.
-    #[must_use]
-    pub fn with_prefix(mut self, prefix: impl AsRef<[u8]>) -> RedisStorage {
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`](session_core::ErrorKind::InvalidInput) if `prefix` contains `#`: a version
+    /// key is the data key followed by `#version`, so with a `#` in the prefix one slot's data key could be
+    /// another slot's version key (prefix `a#` and slot `version` would overwrite the version of slot `a`'s
+    /// neighbour), and one slot's session bytes would land where another keeps its version.
+    ///
+    /// ```
+    /// # fn check(storage: session_redis::RedisStorage) {
+    /// assert!(storage.clone().with_prefix("app/").is_ok());
+    /// assert!(storage.with_prefix("app#").is_err());
+    /// # }
+    /// ```
+    pub fn with_prefix(mut self, prefix: impl AsRef<[u8]>) -> Result<RedisStorage, StorageError> {
         let prefix = prefix.as_ref();
+        if prefix.contains(&b'#') {
+            return Err(StorageError::new(
+                ErrorKind::InvalidInput,
+                BACKEND,
+                format!(
+                    "the key prefix \"{}\" contains `#`, which is reserved for the version keys \
+                     (`<prefix><slot>#version`); choose a prefix without it",
+                    prefix.escape_ascii()
+                ),
+            ));
+        }
         self.keys = make_keys(prefix, &self.slot);
         self.prefix_len = prefix.len();
-        self
+        Ok(self)
     }
 
     /// The same handle with a time to live for the slot's keys (`None`: they never expire, the default).

@@ -224,6 +224,7 @@ mod server {
         let other_app = storage
             .clone()
             .with_prefix("other-app/")
+            .unwrap()
             .with_ttl(Some(Duration::from_secs(30)))
             .with_operation_timeout(Duration::from_secs(2));
         assert_eq!(
@@ -245,7 +246,7 @@ mod server {
         assert_eq!(sibling.operation_timeout(), Duration::from_secs(2));
         assert_eq!(sibling.load().await.unwrap(), None);
 
-        let bare = storage.clone().with_prefix("");
+        let bare = storage.clone().with_prefix("").unwrap();
         assert_eq!(bare.key(), storage.slot().as_str().as_bytes());
         assert_eq!(
             bare.version_key(),
@@ -426,7 +427,7 @@ mod server {
             assert!(!err.to_string().contains("acl-secret"));
         }
 
-        let allowed = storage.clone().with_prefix("allowed:");
+        let allowed = storage.clone().with_prefix("allowed:").unwrap();
         for (op, _, result) in every_operation(&allowed).await {
             result.unwrap_or_else(|err| panic!("{op} under an allowed prefix: {err}"));
         }
@@ -434,8 +435,25 @@ mod server {
     }
 
     #[tokio::test]
+    async fn a_prefix_with_a_hash_is_refused_so_no_slot_can_overwrite_another_slots_version() {
+        let storage = fresh_storage("hash-prefix").await;
+        for prefix in ["app#", "#", "a#version", "x#y:"] {
+            let err = storage.clone().with_prefix(prefix).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{prefix}: {err}");
+            assert!(err.message().contains('#'), "{err}");
+        }
+        // What the refusal prevents: with prefix `a#` and slot `version`, the session bytes would be written
+        // to `a#version`, which is the version key of slot `a` under the empty prefix.
+        let bare = storage.clone().with_prefix("").unwrap();
+        assert_eq!(
+            bare.for_slot(Slot::new("a").unwrap()).version_key(),
+            b"a#version"
+        );
+    }
+
+    #[tokio::test]
     async fn debug_shows_where_not_what() {
-        let storage = fresh_storage("debug").await.with_prefix("app/");
+        let storage = fresh_storage("debug").await.with_prefix("app/").unwrap();
         storage
             .store(Bytes::from_static(b"SECRET-AUTH-KEY-BYTES"))
             .await

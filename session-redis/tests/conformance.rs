@@ -39,7 +39,7 @@ mod server {
         async fn connect(&self) -> Result<RedisStorage, StorageError> {
             let storage =
                 RedisStorage::connect_with(&url(), Slot::new("base")?, Timeouts::default()).await?;
-            Ok(storage.with_prefix(&self.prefix).with_ttl(self.ttl))
+            Ok(storage.with_prefix(&self.prefix)?.with_ttl(self.ttl))
         }
     }
 

@@ -65,6 +65,32 @@ mod server {
         }
     }
 
+    /// A handle on a fresh slot whose calls give up after `limit`.
+    fn impatient_storage(runtime: &Runtime, name: &str, limit: Duration) -> RedisStorage {
+        let timeouts = Timeouts {
+            operation: limit,
+            ..Timeouts::default()
+        };
+        runtime
+            .block_on(RedisStorage::connect_with(
+                &url(),
+                fresh_slot(name),
+                timeouts,
+            ))
+            .unwrap()
+    }
+
+    /// Makes the server stop answering every client for `pause` (`CLIENT PAUSE ... ALL`); returns when
+    /// the pause began.
+    fn pause_server(runtime: &Runtime, pause: Duration) -> Instant {
+        runtime.block_on(async {
+            let raw = raw().await;
+            let millis = pause.as_millis().to_string();
+            let _: () = command(&raw, &[b"CLIENT", b"PAUSE", millis.as_bytes(), b"ALL"]).await;
+        });
+        Instant::now()
+    }
+
     #[test]
     fn calls_fail_fast_while_the_server_is_down_and_the_same_handle_works_after_it_is_back() {
         let _serial = SERIAL
@@ -146,32 +172,60 @@ mod server {
     }
 
     #[test]
+    fn a_write_that_timed_out_says_its_outcome_is_unknown_and_may_land_later() {
+        let _serial = SERIAL
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let runtime = runtime();
+        let storage = impatient_storage(&runtime, "late", Duration::from_millis(300));
+        runtime
+            .block_on(storage.store(Bytes::from_static(b"before")))
+            .unwrap();
+
+        let pause = Duration::from_millis(1500);
+        let paused = pause_server(&runtime, pause);
+        let (write, read) = runtime.block_on(async {
+            (
+                storage
+                    .store(Bytes::from_static(b"late"))
+                    .await
+                    .unwrap_err(),
+                storage.load().await.unwrap_err(),
+            )
+        });
+        assert!(
+            paused.elapsed() < pause,
+            "the calls ran while the server was paused"
+        );
+        assert_eq!(write.kind(), ErrorKind::Timeout, "{write}");
+        assert!(write.outcome_unknown(), "{write}");
+        assert!(
+            write
+                .to_string()
+                .contains("may or may not have been applied"),
+            "{write}"
+        );
+        assert!(write.to_string().contains("load_versioned"), "{write}");
+        assert!(!read.outcome_unknown(), "a read changes nothing: {read}");
+
+        // The server resumes and applies the write the caller already saw fail: what the error warned of.
+        std::thread::sleep(pause.saturating_sub(paused.elapsed()) + Duration::from_millis(300));
+        let now = runtime.block_on(storage.load_versioned()).unwrap().unwrap();
+        assert_eq!(&now.0[..], b"late");
+    }
+
+    #[test]
     fn a_server_that_stops_answering_makes_calls_time_out() {
         let _serial = SERIAL
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let runtime = runtime();
         let limit = Duration::from_millis(300);
-        let timeouts = Timeouts {
-            operation: limit,
-            ..Timeouts::default()
-        };
-        let storage = runtime
-            .block_on(RedisStorage::connect_with(
-                &url(),
-                fresh_slot("pause"),
-                timeouts,
-            ))
-            .unwrap();
+        let storage = impatient_storage(&runtime, "pause", limit);
         assert_eq!(storage.operation_timeout(), limit);
 
         let pause = Duration::from_millis(2500);
-        runtime.block_on(async {
-            let raw = raw().await;
-            let millis = pause.as_millis().to_string();
-            let _: () = command(&raw, &[b"CLIENT", b"PAUSE", millis.as_bytes(), b"ALL"]).await;
-        });
-        let paused = Instant::now();
+        let paused = pause_server(&runtime, pause);
         for (op, took, result) in runtime.block_on(every_operation(&storage)) {
             let err = result.expect_err(op);
             assert_eq!(err.kind(), ErrorKind::Timeout, "{op}: {err}");

@@ -34,6 +34,11 @@ impl Action {
         matches!(self, Action::StoreIf | Action::Probe)
     }
 
+    /// Whether the request changes the object, so that a request lost in flight leaves its outcome unknown.
+    fn writes(self) -> bool {
+        matches!(self, Action::Store | Action::StoreIf | Action::Delete)
+    }
+
     fn verb(self) -> &'static str {
         match self {
             Action::Load => "load",
@@ -97,6 +102,9 @@ impl StdError for DeadlineElapsed {}
 /// | `EntityTooLarge` (413)                                | `TooLarge`           |
 /// | `SlowDown`, `InternalError`, 429 and 5xx              | `Unavailable`        |
 /// | a request the SDK could not build                     | `Config`             |
+///
+/// A write (`store`, `store_if`, `delete`) that timed out or whose answer was lost is marked with
+/// [`StorageError::with_unknown_outcome`]: the server may have applied it.
 pub(crate) fn map_error<E>(failure: Failure<E>, target: Target<'_>) -> StorageError
 where
     E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
@@ -118,7 +126,12 @@ where
         target.key,
         target.bucket
     );
-    let error = StorageError::new(kind, BACKEND, message);
+    let mut error = StorageError::new(kind, BACKEND, message);
+    let maybe_applied = kind == ErrorKind::Timeout
+        || matches!(&failure, Failure::Sdk(err) if matches!(**err, SdkError::ResponseError(_)));
+    if target.action.writes() && maybe_applied {
+        error = error.with_unknown_outcome();
+    }
     match failure {
         Failure::Sdk(err) => error.with_source(*err),
         Failure::Body(err) => error.with_source(err),

@@ -53,7 +53,10 @@ use crate::config::{S3Config, DEFAULT_OPERATION_TIMEOUT, DEFAULT_PREFIX};
 /// Every call is bounded by the handle's [operation timeout](Self::with_operation_timeout)
 /// ([`DEFAULT_OPERATION_TIMEOUT`] unless set), enforced with a Tokio timer around the whole call, on top of
 /// whatever timeouts and retries the client has. A call that times out fails with
-/// [`Timeout`](session_core::ErrorKind::Timeout); a write that timed out may or may not have been applied.
+/// [`Timeout`](session_core::ErrorKind::Timeout); a write that timed out (or whose answer was lost) may or
+/// may not have been applied, and its error says so
+/// ([`StorageError::outcome_unknown`](session_core::StorageError::outcome_unknown)). To resolve it, call
+/// `load_versioned` and decide from what the slot holds, writing with `store_if` over the version you read.
 /// The handle needs a Tokio runtime with timers enabled.
 ///
 /// Cloning a handle is cheap; clones and handles from [`for_slot`](Self::for_slot) share the client and the
