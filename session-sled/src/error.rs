@@ -1,6 +1,7 @@
 //! The one place where sled errors become [`StorageError`]s.
 
 use std::io;
+use std::path::Path;
 
 use session_core::{ErrorKind, StorageError};
 
@@ -28,8 +29,20 @@ pub(crate) fn map_sled_error(err: sled::Error, action: &str) -> StorageError {
     StorageError::new(kind, BACKEND, format!("cannot {action}: {why}")).with_source(err)
 }
 
+/// Converts an I/O error raised by the adapter itself while doing `action` on `path` (as in
+/// `cannot {action} {path}`) into a [`StorageError`] classified like sled's I/O errors, keeping it as source.
+pub(crate) fn io_error(err: io::Error, action: &str, path: &Path) -> StorageError {
+    let (kind, why) = classify_io(err.kind());
+    StorageError::new(
+        kind,
+        BACKEND,
+        format!("cannot {action} {}: {why}", path.display()),
+    )
+    .with_source(err)
+}
+
 /// The kind and a short reason for `err`.
-fn classify(err: &sled::Error) -> (ErrorKind, &'static str) {
+pub(crate) fn classify(err: &sled::Error) -> (ErrorKind, &'static str) {
     match err {
         sled::Error::Io(_) if is_lock_held(err) => (
             ErrorKind::Unavailable,
@@ -59,7 +72,8 @@ fn classify_io(kind: io::ErrorKind) -> (ErrorKind, &'static str) {
             ErrorKind::PermissionDenied,
             "the file system refused access",
         ),
-        Io::StorageFull | Io::QuotaExceeded => (ErrorKind::Unavailable, "the disk is full"),
+        Io::StorageFull => (ErrorKind::StorageFull, "the disk is full"),
+        Io::QuotaExceeded => (ErrorKind::StorageFull, "the disk quota is exhausted"),
         Io::TimedOut => (ErrorKind::Timeout, "the file system timed out"),
         Io::Interrupted | Io::WouldBlock => {
             (ErrorKind::Unavailable, "the operation was interrupted")
@@ -117,7 +131,8 @@ mod tests {
                 io::ErrorKind::ReadOnlyFilesystem,
                 ErrorKind::PermissionDenied,
             ),
-            (io::ErrorKind::StorageFull, ErrorKind::Unavailable),
+            (io::ErrorKind::StorageFull, ErrorKind::StorageFull),
+            (io::ErrorKind::QuotaExceeded, ErrorKind::StorageFull),
             (io::ErrorKind::TimedOut, ErrorKind::Timeout),
             (io::ErrorKind::InvalidData, ErrorKind::Corrupt),
             (io::ErrorKind::Unsupported, ErrorKind::Unsupported),

@@ -1,5 +1,5 @@
-//! The storage traits for [`SledStorage`]: in-memory reads, and writes that are flushed on a blocking
-//! thread before they return.
+//! The storage traits for [`SledStorage`]: in-memory reads that never return a value whose write failed,
+//! and writes that are made durable on a blocking thread before they return.
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -16,30 +16,41 @@ use crate::storage::SledStorage;
 type SwapOutcome = Result<(), Option<Version>>;
 
 impl SledStorage {
-    /// Maps a sled error raised by operation `op` on this handle's slot.
-    fn fail(&self, err: sled::Error, op: &str) -> StorageError {
-        map_sled_error(err, &format!("{op} slot {:?}", self.slot()))
+    /// `{op} slot "name"`, as errors name the call.
+    fn action(&self, op: &str) -> String {
+        format!("{op} slot {:?}", self.slot())
     }
 
-    /// Runs `write` (sled calls ending in a flush) on a blocking thread with the tree and key, and maps
-    /// its error.
-    async fn write<T, F>(&self, op: &str, write: F) -> Result<T, StorageError>
+    /// Runs `write` (sled calls that return a value and whether they changed anything) on a blocking thread
+    /// with the tree and key, through [`Database::write`](crate::database::Database), which checks the free
+    /// space first and makes a change durable before it returns. `len` is the length of the value written.
+    async fn write<T, F>(&self, op: &str, len: usize, write: F) -> Result<T, StorageError>
     where
         T: Send + 'static,
-        F: FnOnce(&sled::Tree, &[u8]) -> sled::Result<T> + Send + 'static,
+        F: FnOnce(&sled::Tree, &[u8]) -> sled::Result<(T, bool)> + Send + 'static,
     {
-        let (tree, key) = self.owned_location();
-        let action = format!("{op} slot {:?}", self.slot());
-        run_blocking(BACKEND, &action, move || write(&tree, &key))
-            .await?
-            .map_err(|err| self.fail(err, op))
+        let (tree, key, database) = self.owned_location();
+        let action = self.action(op);
+        let reserve = self.reserve_for(len);
+        let blocking_action = action.clone();
+        run_blocking(BACKEND, &action, move || {
+            database.write(&blocking_action, reserve, || write(&tree, &key))
+        })
+        .await?
     }
 
-    /// The current value, as sled keeps it.
+    /// The current value, as sled keeps it, unless the database is poisoned. The poison is checked before
+    /// the read (a poisoned sled may block on reads of pages it has to load from disk) and after it, so
+    /// that a value whose write failed before this read finished is never returned.
     fn get(&self, op: &str) -> Result<Option<sled::IVec>, StorageError> {
-        self.tree()
+        let database = self.database();
+        database.check(|| self.action(op))?;
+        let value = self
+            .tree()
             .get(self.key())
-            .map_err(|err| self.fail(err, op))
+            .map_err(|err| map_sled_error(err, &self.action(op)))?;
+        database.check(|| self.action(op))?;
+        Ok(value)
     }
 }
 
@@ -53,31 +64,29 @@ fn version_of(value: Option<&sled::IVec>) -> Option<Version> {
     value.map(|value| Version::of_content(value))
 }
 
-/// Writes `data` under `key` if the key's value matches `expect`, atomically, then flushes.
-fn swap_and_flush(
+/// Writes `data` under `key` if the key's value matches `expect`, atomically; the flag says whether it
+/// wrote.
+fn swap(
     tree: &sled::Tree,
     key: &[u8],
     data: &[u8],
     expect: &Expect,
-) -> sled::Result<SwapOutcome> {
+) -> sled::Result<(SwapOutcome, bool)> {
     let current = match expect {
         Expect::Absent => None,
         Expect::Version(expected) => {
             let current = tree.get(key)?;
             let found = version_of(current.as_ref());
             if found.as_ref() != Some(expected) {
-                return Ok(Err(found));
+                return Ok((Err(found), false));
             }
             current
         }
     };
-    match tree.compare_and_swap(key, current, Some(data))? {
-        Ok(()) => {
-            tree.flush()?;
-            Ok(Ok(()))
-        }
-        Err(changed) => Ok(Err(version_of(changed.current.as_ref()))),
-    }
+    Ok(match tree.compare_and_swap(key, current, Some(data))? {
+        Ok(()) => (Ok(()), true),
+        Err(changed) => (Err(version_of(changed.current.as_ref())), false),
+    })
 }
 
 #[async_trait]
@@ -87,9 +96,9 @@ impl SessionStorage for SledStorage {
     }
 
     async fn store(&self, data: Bytes) -> Result<(), StorageError> {
-        self.write("store", move |tree, key| {
+        self.write("store", data.len(), move |tree, key| {
             tree.insert(key, &data[..])?;
-            tree.flush().map(drop)
+            Ok(((), true))
         })
         .await
     }
@@ -98,9 +107,9 @@ impl SessionStorage for SledStorage {
 #[async_trait]
 impl SessionDelete for SledStorage {
     async fn delete(&self) -> Result<(), StorageError> {
-        self.write("delete", |tree, key| {
+        self.write("delete", 0, |tree, key| {
             tree.remove(key)?;
-            tree.flush().map(drop)
+            Ok(((), true))
         })
         .await
     }
@@ -122,8 +131,8 @@ impl VersionedStorage for SledStorage {
         let version = Version::of_content(&data);
         let checked = expect.clone();
         let outcome = self
-            .write("store_if", move |tree, key| {
-                swap_and_flush(tree, key, &data, &checked)
+            .write("store_if", data.len(), move |tree, key| {
+                swap(tree, key, &data, &checked)
             })
             .await?;
         match outcome {

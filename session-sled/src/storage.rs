@@ -6,9 +6,11 @@ use std::sync::Arc;
 
 use session_core::{Slot, StorageError};
 
+use crate::database::Database;
+use crate::error::map_sled_error;
 use crate::open::open_db;
 
-/// A session storage that keeps one slot as one key of a sled [`Tree`](sled::Tree).
+/// A session storage that keeps one slot as one key of a sled [`Tree`](sled::Tree) of an open [`sled::Db`].
 ///
 /// # Key mapping
 ///
@@ -25,9 +27,15 @@ use crate::open::open_db;
 /// # Durability and versions
 ///
 /// Every write ([`store`](session_core::SessionStorage::store), [`delete`](session_core::SessionDelete::delete),
-/// [`store_if`](session_core::VersionedStorage::store_if)) flushes the database with
-/// [`Tree::flush`](sled::Tree::flush) before it returns `Ok`, so an acknowledged write survives a crash as far as sled guarantees. If
-/// the flush fails, the call fails, although later reads in this process may already see the new value.
+/// [`store_if`](session_core::VersionedStorage::store_if)) is on disk when it returns `Ok`: sled's flush,
+/// then `fdatasync` of the `db` file and of the new blob files and `fsync` of the directories whose entries
+/// changed (the crate docs, *Durability*, list exactly what is synced and what is not). A write first checks
+/// that the file system keeps [`min_free_space`](Self::min_free_space) plus twice the value's length free,
+/// and fails with [`ErrorKind::StorageFull`](session_core::ErrorKind::StorageFull), writing nothing, if not.
+/// A write that fails after sled may have changed its memory poisons the database for every handle on it:
+/// later calls fail with a message saying that it must be reopened, and no load returns the value whose
+/// write failed (crate docs, *When a write fails*).
+///
 /// Versions are [`Version::of_content`](session_core::Version::of_content) of the stored value; conditional
 /// writes use sled's [`compare_and_swap`](sled::Tree::compare_and_swap) on exactly the value whose version
 /// was checked, so they are atomic with respect to every other write on the key, through any handle on the
@@ -37,58 +45,90 @@ use crate::open::open_db;
 ///
 /// sled's calls are synchronous. The handle splits them by cost:
 ///
-/// - **Writes** run on Tokio's blocking thread pool (`spawn_blocking`): the insert, remove or
-///   compare-and-swap and the flush that follows it, in one task. The flush waits for the disk (about
-///   0.2 ms to 5 ms per write on the benchmark machine), and the insert of a value above sled's blob
-///   threshold writes a file (about 0.1 ms per MiB), which must not stall the executor. Outside a Tokio
-///   runtime they run on the calling thread. A write whose future is dropped still completes.
+/// - **Writes** run on Tokio's blocking thread pool (`spawn_blocking`): the free-space check, the insert,
+///   remove or compare-and-swap, the flush and the syncs that follow it, in one task. They wait for the disk
+///   (about 0.2 ms to 5 ms per write on the benchmark machine), and the insert of a value above sled's blob
+///   threshold writes a file, which must not stall the executor. Outside a Tokio runtime they run on the
+///   calling thread. A write whose future is dropped still completes.
 /// - **Reads** call sled on the calling task: `get` serves from sled's page cache and took well under
 ///   a microsecond for a 4 KiB and a 1 MiB value in `benches/sled.rs`, where moving it to the blocking pool
-///   would cost about 20 µs.
+///   would cost about 20 µs. A read of a page sled evicted from its cache reads the disk.
 ///
 /// sled's own `flush_async` is not used: in sled 0.34 concurrent `flush_async` calls can deadlock sled's
 /// internal thread pool (sled issues #1241 and #1308, fixed only after 0.34.7), which the conformance
 /// suite's race of eight writers reproduces.
 ///
-/// Cloning a handle is cheap (the tree is reference-counted); the database stays open while any handle on
-/// it lives.
+/// Cloning a handle is cheap (the tree and the shared state are reference-counted); the database stays
+/// open while any handle on it lives.
 #[derive(Clone)]
 pub struct SledStorage {
     tree: sled::Tree,
+    /// What every handle on the same database shares: its poison and its open files.
+    database: Arc<Database>,
     slot: Slot,
     /// `prefix ++ slot`; the prefix is `key[..prefix_len]`.
     key: Arc<[u8]>,
     prefix_len: usize,
+    min_free_space: u64,
 }
 
 impl SledStorage {
     /// The key prefix of a handle unless [`with_prefix`](Self::with_prefix) sets another.
     pub const DEFAULT_PREFIX: &'static [u8] = b"tgsession:";
 
-    /// A handle on `slot` in `tree`, with the [default prefix](Self::DEFAULT_PREFIX).
+    /// The free space, in bytes, that every write keeps on the database's file system unless
+    /// [`with_min_free_space`](Self::with_min_free_space) sets another amount: 8 MiB. A write also needs
+    /// twice its value's length on top of it.
+    pub const DEFAULT_MIN_FREE_SPACE: u64 = 8 << 20;
+
+    /// A handle on `slot` in the default tree of `db`, with the [default prefix](Self::DEFAULT_PREFIX).
     ///
-    /// Pass a [`sled::Db`] (it dereferences to its default tree) or any tree opened with
-    /// [`Db::open_tree`](sled::Db::open_tree).
+    /// Every handle built from the same open database (this way, with [`in_tree`](Self::in_tree), by
+    /// cloning, or from a clone of `db`) shares one state: when a write fails in a way that leaves sled's
+    /// memory ahead of the disk, every handle on the database refuses every call (see the crate docs).
     ///
     /// ```
     /// use session_core::Slot;
     /// use session_sled::SledStorage;
     ///
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let db = sled::Config::new().temporary(true).open()?;
+    /// let dir = tempfile::tempdir()?;
+    /// let db = session_sled::open_db(dir.path().join("sessions.sled"))?;
     /// let main = SledStorage::new(&db, Slot::new("main")?);
-    /// let sessions = db.open_tree("sessions")?;
-    /// let other = SledStorage::new(&sessions, Slot::new("main")?);
+    /// let other = SledStorage::in_tree(&db, "sessions", Slot::new("main")?)?;
     /// assert_eq!(main.key(), b"tgsession:main");
     /// assert_eq!(other.key(), b"tgsession:main"); // same key, another tree: separate data
     /// # Ok(()) }
     /// ```
-    pub fn new(tree: &sled::Tree, slot: Slot) -> SledStorage {
+    pub fn new(db: &sled::Db, slot: Slot) -> SledStorage {
+        SledStorage::build(db, db, slot)
+    }
+
+    /// A handle on `slot` in the tree named `tree` of `db` (opened, or created if it does not exist, with
+    /// [`Db::open_tree`](sled::Db::open_tree)), with the [default prefix](Self::DEFAULT_PREFIX).
+    ///
+    /// # Errors
+    ///
+    /// Those of sled when it cannot open or create the tree, mapped like every sled error.
+    pub fn in_tree(
+        db: &sled::Db,
+        tree: impl AsRef<[u8]>,
+        slot: Slot,
+    ) -> Result<SledStorage, StorageError> {
+        let tree = db
+            .open_tree(tree)
+            .map_err(|err| map_sled_error(err, &format!("open the tree of slot {slot:?}")))?;
+        Ok(SledStorage::build(db, &tree, slot))
+    }
+
+    fn build(db: &sled::Db, tree: &sled::Tree, slot: Slot) -> SledStorage {
         SledStorage {
             tree: tree.clone(),
+            database: Database::of(db),
             key: make_key(Self::DEFAULT_PREFIX, &slot),
             prefix_len: Self::DEFAULT_PREFIX.len(),
             slot,
+            min_free_space: Self::DEFAULT_MIN_FREE_SPACE,
         }
     }
 
@@ -117,6 +157,36 @@ impl SledStorage {
         self
     }
 
+    /// The same handle, keeping `bytes` free on the database's file system instead of
+    /// [`DEFAULT_MIN_FREE_SPACE`](Self::DEFAULT_MIN_FREE_SPACE); `0` turns the check off.
+    ///
+    /// Before each write the handle asks the file system for its free space and fails with
+    /// [`ErrorKind::StorageFull`](session_core::ErrorKind::StorageFull), writing nothing, unless at least
+    /// `bytes` plus twice the value's length are free. This keeps a nearly full disk from reaching sled: in
+    /// sled 0.34 a write that runs out of space poisons the database until it is reopened, and one that runs
+    /// out while writing a blob file leaves sled unable to flush or close the database at all (only a new
+    /// process can open it again). The check cannot see other writers that fill the disk at the same time,
+    /// nor quotas, so it makes these failures rare, not impossible.
+    #[must_use]
+    pub fn with_min_free_space(mut self, bytes: u64) -> SledStorage {
+        self.min_free_space = bytes;
+        self
+    }
+
+    /// The free space every write keeps; see [`with_min_free_space`](Self::with_min_free_space).
+    pub fn min_free_space(&self) -> u64 {
+        self.min_free_space
+    }
+
+    /// The bytes a write of a `len`-byte value needs free before it starts; `0` when the check is off.
+    pub(crate) fn reserve_for(&self, len: usize) -> u64 {
+        if self.min_free_space == 0 {
+            return 0;
+        }
+        let len = u64::try_from(len).unwrap_or(u64::MAX);
+        self.min_free_space.saturating_add(len.saturating_mul(2))
+    }
+
     /// The slot of this handle.
     pub fn slot(&self) -> &Slot {
         &self.slot
@@ -132,9 +202,18 @@ impl SledStorage {
         &self.key
     }
 
-    /// The tree and key, owned, for a closure that runs on another thread.
-    pub(crate) fn owned_location(&self) -> (sled::Tree, Arc<[u8]>) {
-        (self.tree.clone(), Arc::clone(&self.key))
+    /// The tree, key and shared state, owned, for a closure that runs on another thread.
+    pub(crate) fn owned_location(&self) -> (sled::Tree, Arc<[u8]>, Arc<Database>) {
+        (
+            self.tree.clone(),
+            Arc::clone(&self.key),
+            Arc::clone(&self.database),
+        )
+    }
+
+    /// The shared state of the database.
+    pub(crate) fn database(&self) -> &Database {
+        &self.database
     }
 
     /// The tree the value is stored in.

@@ -101,7 +101,7 @@ async fn prefixes_isolate_the_same_slot() {
 async fn a_named_tree_keeps_its_own_data() {
     let (_dir, db) = temp_db();
     let tree = db.open_tree("sessions").unwrap();
-    let in_tree = SledStorage::new(&tree, slot("main"));
+    let in_tree = SledStorage::in_tree(&db, "sessions", slot("main")).unwrap();
     let in_default = SledStorage::new(&db, slot("main"));
     assert_eq!(in_tree.key(), in_default.key());
 
@@ -229,7 +229,7 @@ fn a_damaged_config_file_is_corrupt() {
 #[tokio::test]
 async fn a_dropped_tree_is_a_config_error() {
     let (_dir, db) = temp_db();
-    let storage = SledStorage::new(&db.open_tree("gone").unwrap(), slot("main"));
+    let storage = SledStorage::in_tree(&db, "gone", slot("main")).unwrap();
     storage.store(Bytes::from_static(b"x")).await.unwrap();
     assert!(db.drop_tree("gone").unwrap());
     let err = storage.load().await.unwrap_err();
@@ -244,8 +244,9 @@ async fn a_dropped_tree_is_a_config_error() {
 #[tokio::test]
 async fn debug_shows_where_not_what() {
     let (_dir, db) = temp_db();
-    let storage =
-        SledStorage::new(&db.open_tree("sessions").unwrap(), slot("main")).with_prefix("app/");
+    let storage = SledStorage::in_tree(&db, "sessions", slot("main"))
+        .unwrap()
+        .with_prefix("app/");
     storage
         .store(Bytes::from_static(b"SECRET-AUTH-KEY-BYTES"))
         .await

@@ -50,7 +50,7 @@ impl Harness for SledHarness {
         let db = self.db();
         Ok(match self.tree {
             None => SledStorage::new(&db, slot),
-            Some(name) => SledStorage::new(&db.open_tree(name).expect("open tree"), slot),
+            Some(name) => SledStorage::in_tree(&db, name, slot)?,
         })
     }
 
