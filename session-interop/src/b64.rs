@@ -40,9 +40,19 @@ impl Base64 {
     }
 
     /// Decodes `text`, which must be entirely in this alphabet and padding (no whitespace, canonical
-    /// trailing bits). The result holds key material and is zeroized on drop. The error says what is wrong
-    /// without quoting the input.
-    pub(crate) fn decode(self, text: &[u8]) -> Result<Zeroizing<Vec<u8>>, String> {
+    /// trailing bits) and decode to at most `max_len` bytes: a longer text is refused before anything is
+    /// decoded, so no reader spends memory on input longer than its format can be. The result holds key
+    /// material and is zeroized on drop. The error says what is wrong without quoting the input.
+    pub(crate) fn decode(self, text: &[u8], max_len: usize) -> Result<Zeroizing<Vec<u8>>, String> {
+        // Every 4 characters decode to 3 bytes, so `max_len` bytes never take more characters than this.
+        let max_chars = (max_len / 3 + 1).saturating_mul(4);
+        if text.len() > max_chars {
+            return Err(format!(
+                "{} characters of text, more than a session of this kind has (at most {max_len} bytes once \
+                 decoded)",
+                text.len()
+            ));
+        }
         self.engine()
             .decode(text)
             .map(Zeroizing::new)
@@ -81,26 +91,53 @@ impl Base64 {
 mod tests {
     use super::*;
 
+    impl Base64 {
+        fn decode_test(self, text: &[u8]) -> Result<Zeroizing<Vec<u8>>, String> {
+            self.decode(text, 16)
+        }
+    }
+
+    #[test]
+    fn texts_longer_than_the_limit_are_refused_before_decoding() {
+        let text = Base64::UrlUnpadded.encode(&[7; 16]);
+        assert_eq!(
+            Base64::UrlUnpadded
+                .decode(text.as_bytes(), 16)
+                .unwrap()
+                .len(),
+            16
+        );
+        let err = Base64::UrlUnpadded.decode(&[b'A'; 100], 16).unwrap_err();
+        assert!(err.contains("100 characters"), "{err}");
+        for max in 0..20 {
+            let text = Base64::StdPadded.encode(&vec![1; max]);
+            assert!(
+                Base64::StdPadded.decode(text.as_bytes(), max).is_ok(),
+                "{max}"
+            );
+        }
+    }
+
     #[test]
     fn alphabets_and_padding_are_strict() {
         assert_eq!(
-            *Base64::UrlPadded.decode(b"-_8=").unwrap(),
+            *Base64::UrlPadded.decode_test(b"-_8=").unwrap(),
             vec![0xfb, 0xff]
         );
-        assert!(Base64::UrlPadded.decode(b"-_8").is_err());
-        assert!(Base64::UrlPadded.decode(b"+/8=").is_err());
+        assert!(Base64::UrlPadded.decode_test(b"-_8").is_err());
+        assert!(Base64::UrlPadded.decode_test(b"+/8=").is_err());
         assert_eq!(
-            *Base64::StdPadded.decode(b"+/8=").unwrap(),
+            *Base64::StdPadded.decode_test(b"+/8=").unwrap(),
             vec![0xfb, 0xff]
         );
-        assert!(Base64::StdPadded.decode(b"-_8=").is_err());
+        assert!(Base64::StdPadded.decode_test(b"-_8=").is_err());
         assert_eq!(
-            *Base64::UrlUnpadded.decode(b"-_8").unwrap(),
+            *Base64::UrlUnpadded.decode_test(b"-_8").unwrap(),
             vec![0xfb, 0xff]
         );
-        assert!(Base64::UrlUnpadded.decode(b"-_8=").is_err());
+        assert!(Base64::UrlUnpadded.decode_test(b"-_8=").is_err());
         assert!(
-            Base64::UrlUnpadded.decode(b"-_9").is_err(),
+            Base64::UrlUnpadded.decode_test(b"-_9").is_err(),
             "trailing bits must be zero"
         );
         assert_eq!(Base64::UrlUnpadded.encode(&[0xfb, 0xff]).as_str(), "-_8");

@@ -10,7 +10,11 @@
 //! - [`read`] and [`read_any`] give an [`Imported`] session plus the list of what the source held that a
 //!   [`Session`] has no place for; [`write()`] gives the bytes plus the list of what the target format cannot
 //!   hold ([`Dropped`]). Nothing is dropped silently.
-//! - Every reader rejects malformed input with a typed [`InteropError`], never a panic.
+//! - Every reader rejects malformed input with a typed [`InteropError`], never a panic, and has bounded cost:
+//!   at most twice its input plus a constant in memory (beyond the session it returns), time proportional
+//!   to its input, no temporary files. SQLite files are untrusted down to their schema: it is checked
+//!   (tables, columns, declared types; no views, virtual tables, generated columns, indexes on expressions)
+//!   before any row is read, and every statement runs under a work budget.
 //!
 //! | format ([`Format`] name) | read | write |
 //! |---|---|---|

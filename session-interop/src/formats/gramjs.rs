@@ -48,7 +48,13 @@ const MAX_PORT: u16 = i16::MAX as u16;
 
 /// Reads a GramJS `StringSession` (leading and trailing whitespace already removed by the caller).
 pub(crate) fn read(text: &[u8]) -> Result<Imported, InteropError> {
-    let raw = versioned_string::decode(FORMAT, Base64::StdPadded, text, "the input is empty")?;
+    let raw = versioned_string::decode(
+        FORMAT,
+        Base64::StdPadded,
+        text,
+        MAX_LEN,
+        "the input is empty",
+    )?;
     let fields = Fields::parse(&raw)?;
     let dc_id = common::dc_id(FORMAT, fields.dc.into())?;
     let ip = addr::check_read(FORMAT, addr::ip_text(FORMAT, fields.addr)?)?;
@@ -134,6 +140,9 @@ fn pick_addr(dc: &DcEntry, dropped: &mut Vec<Dropped>) -> Result<SocketAddr, Int
 
 /// Decoded length without the address: DC, address length, port, key.
 const FIXED_LEN: usize = 1 + 2 + 2 + AuthKey::LEN;
+
+/// The longest decoded string: the address length is a signed 16-bit number.
+const MAX_LEN: usize = FIXED_LEN + 32_767;
 
 /// The decoded string, split into its fields (not yet checked).
 struct Fields<'a> {

@@ -39,11 +39,15 @@ const V1_LEN_U32: usize = 263;
 /// The decoded length of a Pyrogram 1.x string with a 64-bit user id.
 const V1_LEN_U64: usize = 267;
 
+/// Text that would decode to more than this is refused undecoded (twice the longest string, so that a
+/// near miss is still reported by its decoded length).
+const MAX_DECODED: usize = 2 * V2_LEN;
+
 /// Reads a Pyrogram 2 / Kurigram string session.
 pub(crate) fn read(text: &[u8]) -> Result<Imported, InteropError> {
     let format = Format::PyrogramString;
     let raw = Base64::UrlUnpadded
-        .decode(text)
+        .decode(text, MAX_DECODED)
         .map_err(|reason| InteropError::malformed(format, reason))?;
     if raw.len() != V2_LEN {
         let hint = if matches!(raw.len(), V1_LEN_U32 | V1_LEN_U64) {
@@ -76,7 +80,7 @@ pub(crate) fn read(text: &[u8]) -> Result<Imported, InteropError> {
 pub(crate) fn read_v1(text: &[u8]) -> Result<Imported, InteropError> {
     let format = Format::Pyrogram1String;
     let raw = Base64::UrlUnpadded
-        .decode(text)
+        .decode(text, MAX_DECODED)
         .map_err(|reason| InteropError::malformed(format, reason))?;
     let wide_id = match raw.len() {
         V1_LEN_U32 => false,

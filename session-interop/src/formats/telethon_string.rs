@@ -50,12 +50,17 @@ const IPV4_LEN: usize = 1 + 4 + 2 + 256;
 /// Decoded length with an IPv6 address: DC, 16 address bytes, port, key.
 const IPV6_LEN: usize = 1 + 16 + 2 + 256;
 
+/// Text that would decode to more than this is refused undecoded (twice the longest string, so that a
+/// near miss is still reported by its decoded length).
+const MAX_DECODED: usize = 2 * IPV6_LEN;
+
 /// Reads a Telethon `StringSession` (leading and trailing whitespace already removed by the caller).
 pub(crate) fn read(text: &[u8]) -> Result<Imported, InteropError> {
     let raw = versioned_string::decode(
         FORMAT,
         Base64::UrlPadded,
         text,
+        MAX_DECODED,
         "the input is empty (Telethon saves a session without an auth key as the empty string, which holds \
          nothing to import)",
     )?;

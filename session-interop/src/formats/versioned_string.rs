@@ -9,12 +9,14 @@ use crate::format::Format;
 /// The version character every Telethon and GramJS string starts with.
 const VERSION: u8 = b'1';
 
-/// The decoded fields of a string of `format` in `alphabet`: the text after the version character, decoded.
-/// `empty` is the reason given for an empty input.
+/// The decoded fields of a string of `format` in `alphabet`: the text after the version character, decoded
+/// (refused undecoded when it would be more than `max_len` bytes). `empty` is the reason given for an empty
+/// input.
 pub(super) fn decode(
     format: Format,
     alphabet: Base64,
     text: &[u8],
+    max_len: usize,
     empty: &str,
 ) -> Result<Zeroizing<Vec<u8>>, InteropError> {
     let body = match text.split_first() {
@@ -28,7 +30,7 @@ pub(super) fn decode(
         }
     };
     alphabet
-        .decode(body)
+        .decode(body, max_len)
         .map_err(|reason| InteropError::malformed(format, reason))
 }
 
@@ -50,14 +52,14 @@ mod tests {
         let format = Format::GramjsString;
         let text = encode(Base64::StdPadded, &[0xfb, 0xff]);
         assert_eq!(&text[..], b"1+/8=");
-        let raw = decode(format, Base64::StdPadded, &text, "empty").unwrap();
+        let raw = decode(format, Base64::StdPadded, &text, 2, "empty").unwrap();
         assert_eq!(&raw[..], [0xfb, 0xff]);
         for (bad, reason) in [
             (&b""[..], "nothing here"),
             (b"2+/8=", "version character"),
             (b"1+/8", "base64"),
         ] {
-            let err = decode(format, Base64::StdPadded, bad, "nothing here").unwrap_err();
+            let err = decode(format, Base64::StdPadded, bad, 2, "nothing here").unwrap_err();
             assert!(err.to_string().contains(reason), "{err}");
         }
     }

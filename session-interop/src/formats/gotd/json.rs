@@ -1,12 +1,12 @@
 //! The JSON shape of a gotd session file, as gotd's Go types marshal it.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::de::IgnoredAny;
+use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use zeroize::Zeroizing;
 
+use super::object::{self, Object};
 use crate::error::InteropError;
 use crate::format::Format;
 
@@ -43,21 +43,21 @@ pub(super) struct Data {
     pub(super) config: Config,
     #[serde(rename = "DC")]
     pub(super) dc: i64,
-    #[serde(rename = "Addr")]
+    #[serde(rename = "Addr", deserialize_with = "text")]
     pub(super) addr: String,
     /// Go's `[]byte`: standard base64, or `null` when nil.
     #[serde(rename = "AuthKey")]
     pub(super) auth_key: Option<SecretText>,
-    #[serde(rename = "AuthKeyID")]
+    #[serde(rename = "AuthKeyID", default, deserialize_with = "text_or_null")]
     pub(super) auth_key_id: Option<String>,
     #[serde(rename = "Salt")]
     pub(super) salt: i64,
 }
 
 /// gotd's `session.Config`, a subset of `help.getConfig`'s answer. Fields missing from the input are zero (as
-/// Go's decoder leaves them); fields this crate does not know are kept in `unknown` to be reported dropped.
-#[derive(Debug, Default, Serialize, Deserialize)]
-#[serde(default)]
+/// Go's decoder leaves them); fields this crate does not know are skipped and counted in `unknown` (each time
+/// one appears), to be reported dropped.
+#[derive(Debug, Default, Serialize)]
 pub(super) struct Config {
     #[serde(rename = "BlockedMode")]
     pub(super) blocked_mode: bool,
@@ -80,27 +80,71 @@ pub(super) struct Config {
     pub(super) tmp_sessions: i64,
     #[serde(rename = "WebfileDCID")]
     pub(super) webfile_dc_id: i64,
-    #[serde(flatten, skip_serializing)]
-    pub(super) unknown: BTreeMap<String, IgnoredJson>,
+    #[serde(skip)]
+    pub(super) unknown: usize,
+}
+
+impl Object for Config {
+    const NAME: &'static str = "Config";
+    const FIELDS: &'static [&'static str] = &[
+        "BlockedMode",
+        "ForceTryIpv6",
+        "Date",
+        "Expires",
+        "TestMode",
+        "ThisDC",
+        "DCOptions",
+        "DCTxtDomainName",
+        "TmpSessions",
+        "WebfileDCID",
+    ];
+    const REQUIRED: &'static [usize] = &[];
+
+    fn field<'de, A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
+        match index {
+            0 => self.blocked_mode = map.next_value()?,
+            1 => self.force_try_ipv6 = map.next_value()?,
+            2 => self.date = map.next_value()?,
+            3 => self.expires = map.next_value()?,
+            4 => self.test_mode = map.next_value()?,
+            5 => self.this_dc = map.next_value()?,
+            6 => self.dc_options = map.next_value()?,
+            7 => self.dc_txt_domain_name = map.next_value::<Text>()?.0,
+            8 => self.tmp_sessions = map.next_value()?,
+            _ => self.webfile_dc_id = map.next_value()?,
+        }
+        Ok(())
+    }
+
+    fn unknown(&mut self, count: usize) {
+        self.unknown = count;
+    }
+}
+
+impl<'de> Deserialize<'de> for Config {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Config, D::Error> {
+        object::deserialize(deserializer)
+    }
 }
 
 /// gotd's `tg.DCOption`. The booleans are what gotd goes by (it recomputes `Flags` from them when it encodes
-/// an option), so `Flags` is written to match them and not checked when read.
-#[derive(Debug, Serialize, Deserialize)]
+/// an option), so `Flags` is written to match them and not checked when read. `ID`, `IPAddress` and `Port`
+/// are required; fields this crate does not know are counted in `unknown`.
+#[derive(Debug, Default, Serialize)]
 pub(super) struct DcOption {
-    #[serde(rename = "Flags", default)]
+    #[serde(rename = "Flags")]
     pub(super) flags: u32,
-    #[serde(rename = "Ipv6", default)]
+    #[serde(rename = "Ipv6")]
     pub(super) ipv6: bool,
-    #[serde(rename = "MediaOnly", default)]
+    #[serde(rename = "MediaOnly")]
     pub(super) media_only: bool,
-    #[serde(rename = "TCPObfuscatedOnly", default)]
+    #[serde(rename = "TCPObfuscatedOnly")]
     pub(super) tcpo_only: bool,
-    #[serde(rename = "CDN", default)]
+    #[serde(rename = "CDN")]
     pub(super) cdn: bool,
-    #[serde(rename = "Static", default)]
+    #[serde(rename = "Static")]
     pub(super) is_static: bool,
-    #[serde(rename = "ThisPortOnly", default)]
+    #[serde(rename = "ThisPortOnly")]
     pub(super) this_port_only: bool,
     #[serde(rename = "ID")]
     pub(super) id: i64,
@@ -109,20 +153,96 @@ pub(super) struct DcOption {
     #[serde(rename = "Port")]
     pub(super) port: i64,
     /// The MTProxy-style secret of an obfuscated-transport option: standard base64, or `null`.
-    #[serde(rename = "Secret", default)]
+    #[serde(rename = "Secret")]
     pub(super) secret: Option<String>,
-    #[serde(flatten, skip_serializing)]
-    pub(super) unknown: BTreeMap<String, IgnoredJson>,
+    #[serde(skip)]
+    pub(super) unknown: usize,
 }
 
-/// A JSON value this crate does not use; only its presence is kept (to be reported), never its content.
-#[derive(Debug)]
-pub(super) struct IgnoredJson;
+impl Object for DcOption {
+    const NAME: &'static str = "DCOption";
+    const FIELDS: &'static [&'static str] = &[
+        "Flags",
+        "Ipv6",
+        "MediaOnly",
+        "TCPObfuscatedOnly",
+        "CDN",
+        "Static",
+        "ThisPortOnly",
+        "ID",
+        "IPAddress",
+        "Port",
+        "Secret",
+    ];
+    const REQUIRED: &'static [usize] = &[7, 8, 9];
 
-impl<'de> Deserialize<'de> for IgnoredJson {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<IgnoredJson, D::Error> {
-        IgnoredAny::deserialize(deserializer).map(|_| IgnoredJson)
+    fn field<'de, A: MapAccess<'de>>(&mut self, index: usize, map: &mut A) -> Result<(), A::Error> {
+        match index {
+            0 => self.flags = map.next_value()?,
+            1 => self.ipv6 = map.next_value()?,
+            2 => self.media_only = map.next_value()?,
+            3 => self.tcpo_only = map.next_value()?,
+            4 => self.cdn = map.next_value()?,
+            5 => self.is_static = map.next_value()?,
+            6 => self.this_port_only = map.next_value()?,
+            7 => self.id = map.next_value()?,
+            8 => self.ip_address = map.next_value::<Text>()?.0,
+            9 => self.port = map.next_value()?,
+            _ => self.secret = map.next_value::<Option<Text>>()?.map(|text| text.0),
+        }
+        Ok(())
     }
+
+    fn unknown(&mut self, count: usize) {
+        self.unknown = count;
+    }
+}
+
+impl<'de> Deserialize<'de> for DcOption {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<DcOption, D::Error> {
+        object::deserialize(deserializer)
+    }
+}
+
+/// The longest string any field of a gotd session holds is the auth key's base64 (344 characters); a longer
+/// one is refused before it is copied, so no string costs more than the input's own bytes (and serde_json's
+/// buffer for one with escapes).
+pub(super) const MAX_TEXT: usize = 4096;
+
+/// The text of a string field of at most [`MAX_TEXT`] bytes.
+pub(super) struct Text(pub(super) String);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Text, D::Error> {
+        deserializer.deserialize_str(TextVisitor).map(Text)
+    }
+}
+
+struct TextVisitor;
+
+impl Visitor<'_> for TextVisitor {
+    type Value = String;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a string of at most {MAX_TEXT} bytes")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<String, E> {
+        if text.len() > MAX_TEXT {
+            return Err(E::invalid_length(text.len(), &self));
+        }
+        Ok(text.to_owned())
+    }
+}
+
+/// A string field of at most [`MAX_TEXT`] bytes (for `deserialize_with`).
+fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    Text::deserialize(deserializer).map(|text| text.0)
+}
+
+/// A string field of at most [`MAX_TEXT`] bytes, or `null` (for `deserialize_with`).
+fn text_or_null<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    Option::<Text>::deserialize(deserializer).map(|text| text.map(|text| text.0))
 }
 
 /// Text holding key material: zeroized on drop, never shown by `Debug`.
@@ -136,7 +256,7 @@ impl fmt::Debug for SecretText {
 
 impl<'de> Deserialize<'de> for SecretText {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<SecretText, D::Error> {
-        String::deserialize(deserializer).map(|text| SecretText(Zeroizing::new(text)))
+        text(deserializer).map(|text| SecretText(Zeroizing::new(text)))
     }
 }
 

@@ -31,6 +31,7 @@
 //! id, device info.
 
 mod json;
+mod object;
 mod options;
 
 use std::net::SocketAddr;
@@ -106,7 +107,7 @@ fn auth_key(data: &Data) -> Result<AuthKey, InteropError> {
         .as_ref()
         .ok_or_else(|| InteropError::malformed(FORMAT, "AuthKey is null"))?;
     let bytes = Base64::StdPadded
-        .decode(text.0.as_bytes())
+        .decode(text.0.as_bytes(), AuthKey::LEN)
         .map_err(|reason| InteropError::malformed(FORMAT, format!("AuthKey has {reason}")))?;
     let key = common::auth_key(FORMAT, &bytes)?
         .ok_or_else(|| InteropError::malformed(FORMAT, "an all-zero auth key"))?;
@@ -115,7 +116,7 @@ fn auth_key(data: &Data) -> Result<AuthKey, InteropError> {
         .as_deref()
         .ok_or_else(|| InteropError::malformed(FORMAT, "AuthKeyID is null"))?;
     let id = Base64::StdPadded
-        .decode(id.as_bytes())
+        .decode(id.as_bytes(), 8)
         .map_err(|reason| InteropError::malformed(FORMAT, format!("AuthKeyID has {reason}")))?;
     if id[..] != key.id().0 {
         return Err(InteropError::malformed(
@@ -154,11 +155,11 @@ fn config_dropped(config: &Config, home_id: i32) -> Vec<Dropped> {
             why,
         ));
     }
-    if !config.unknown.is_empty() {
+    if config.unknown > 0 {
         dropped.push(Dropped::new(
             format!(
                 "{} gotd config fields this crate does not know",
-                config.unknown.len()
+                config.unknown
             ),
             why,
         ));

@@ -6,11 +6,12 @@
 //! address and no IPv6 one yet; every other option starts an entry. Writing lists each entry's IPv4 option
 //! and then its IPv6 option, in order, which reads back into the same entries.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use session_core::{DcEntry, DcFlags};
 
-use super::json::DcOption;
+use super::json::{DcOption, MAX_TEXT};
 use crate::b64::Base64;
 use crate::error::InteropError;
 use crate::format::Format;
@@ -61,11 +62,11 @@ pub(super) fn check(options: &[DcOption]) -> Result<Checked, InteropError> {
         let server = addr::server(FORMAT, ip, option.port)?;
         if let Some(secret) = &option.secret {
             Base64::StdPadded
-                .decode(secret.as_bytes())
+                .decode(secret.as_bytes(), MAX_TEXT)
                 .map_err(|reason| bad(&format!("the secret has {reason}")))?;
             checked.secrets += 1;
         }
-        checked.unknown_fields += usize::from(!option.unknown.is_empty());
+        checked.unknown_fields += usize::from(option.unknown > 0);
         checked.endpoints.push(Endpoint {
             id: common::dc_id(FORMAT, option.id)?,
             addr: server,
@@ -81,21 +82,23 @@ pub(super) fn check(options: &[DcOption]) -> Result<Checked, InteropError> {
     Ok(checked)
 }
 
-/// The entries `endpoints` describe, paired as the module documentation says.
+/// The entries `endpoints` describe, paired as the module documentation says (in time linear in their
+/// number: the latest entry of each DC id and flags is looked up, not searched for).
 pub(super) fn entries(endpoints: &[Endpoint]) -> Vec<DcEntry> {
     let mut dcs: Vec<DcEntry> = Vec::new();
+    let mut latest: HashMap<(i32, DcFlags), usize> = HashMap::new();
     for endpoint in endpoints {
-        let latest_of_kind = dcs
-            .iter_mut()
-            .rev()
-            .find(|dc| dc.id == endpoint.id && dc.flags == endpoint.flags);
-        let joinable = latest_of_kind
-            .filter(|dc| endpoint.addr.is_ipv6() && dc.ipv4.is_some() && dc.ipv6.is_none());
+        let kind = (endpoint.id, endpoint.flags);
+        let joinable = latest.get(&kind).copied().filter(|&index| {
+            let dc = &dcs[index];
+            endpoint.addr.is_ipv6() && dc.ipv4.is_some() && dc.ipv6.is_none()
+        });
         match joinable {
-            Some(dc) => addr::set(dc, endpoint.addr),
+            Some(index) => addr::set(&mut dcs[index], endpoint.addr),
             None => {
                 let mut dc = addr::entry(endpoint.id, endpoint.addr);
                 dc.flags = endpoint.flags;
+                latest.insert(kind, dcs.len());
                 dcs.push(dc);
             }
         }

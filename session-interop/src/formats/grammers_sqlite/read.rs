@@ -3,19 +3,18 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use rusqlite::{Connection, Row};
+use rusqlite::Row;
 use session_core::{DcEntry, LiteMap, Peer, PeerId, Session, UpdateState, User};
 
 use super::{schema, subtype, FORMAT, SELF_PLACEHOLDER};
 use crate::error::InteropError;
 use crate::formats::{addr, common};
 use crate::report::{Dropped, Imported};
-use crate::sqlite;
+use crate::sqlite::{self, Database};
 
 /// Reads the database file in `bytes`.
 pub(super) fn read(bytes: &[u8]) -> Result<Imported, InteropError> {
-    let db = sqlite::open(FORMAT, bytes)?;
-    schema::check(&db)?;
+    let db = schema::open(bytes)?;
     let mut dropped = Vec::new();
     let (peers, user) = peers(&db, &mut dropped)?;
     let session = Session {
@@ -29,22 +28,8 @@ pub(super) fn read(bytes: &[u8]) -> Result<Imported, InteropError> {
     Ok(Imported { session, dropped })
 }
 
-/// Runs `sql` and turns every row into a `T` with `convert`, which checks the row's values.
-fn rows<T>(
-    db: &Connection,
-    sql: &str,
-    mut convert: impl FnMut(&Row<'_>) -> Result<T, InteropError>,
-) -> Result<Vec<T>, InteropError> {
-    let error =
-        |err: rusqlite::Error| sqlite::sqlite_error(FORMAT, "cannot read the session", &err);
-    let mut statement = db.prepare(sql).map_err(error)?;
-    let mut rows = statement.query([]).map_err(error)?;
-    let mut out = Vec::new();
-    while let Some(row) = rows.next().map_err(error)? {
-        out.push(convert(row)?);
-    }
-    Ok(out)
-}
+/// What SQLite's errors while reading rows say was going on.
+const READING: &str = "cannot read the session";
 
 /// Column `index` of `row` as a `T`; a value of another type (or out of `T`'s range) is malformed.
 fn column<T: rusqlite::types::FromSql>(row: &Row<'_>, index: usize) -> Result<T, InteropError> {
@@ -63,17 +48,18 @@ fn at_most_one<T>(mut rows: Vec<T>, table: &str) -> Result<Option<T>, InteropErr
     Ok(rows.pop())
 }
 
-fn home_dc(db: &Connection) -> Result<Option<i32>, InteropError> {
-    let ids = rows(db, "SELECT dc_id FROM dc_home", |row| {
+fn home_dc(db: &Database) -> Result<Option<i32>, InteropError> {
+    let ids = db.rows("SELECT dc_id FROM dc_home", READING, |row| {
         common::dc_id(FORMAT, column(row, 0)?)
     })?;
     at_most_one(ids, "dc_home")
 }
 
-fn dc_options(db: &Connection) -> Result<Vec<DcEntry>, InteropError> {
-    rows(
-        db,
-        "SELECT dc_id, ipv4, ipv6, auth_key FROM dc_option ORDER BY dc_id",
+fn dc_options(db: &Database) -> Result<Vec<DcEntry>, InteropError> {
+    // Sorted here rather than by `ORDER BY`: a query never makes SQLite sort (see `crate::sqlite`).
+    let mut dcs = db.rows(
+        "SELECT dc_id, ipv4, ipv6, auth_key FROM dc_option",
+        READING,
         |row| {
             let mut dc = DcEntry::new(common::dc_id(FORMAT, column(row, 0)?)?);
             for (index, ipv6) in [(1, false), (2, true)] {
@@ -93,7 +79,9 @@ fn dc_options(db: &Connection) -> Result<Vec<DcEntry>, InteropError> {
                 .flatten();
             Ok(dc)
         },
-    )
+    )?;
+    dcs.sort_by_key(|dc| dc.id);
+    Ok(dcs)
 }
 
 /// An `ipv4` (`ipv6` false) or `ipv6` column: `None` for the unspecified address a writer puts where a DC
@@ -120,19 +108,23 @@ fn address(text: &str, ipv6: bool) -> Result<Option<SocketAddr>, InteropError> {
 
 /// The peers and the logged-in user.
 fn peers(
-    db: &Connection,
+    db: &Database,
     dropped: &mut Vec<Dropped>,
 ) -> Result<(LiteMap<PeerId, Peer>, Option<User>), InteropError> {
     let mut user = None;
     let mut placeholders = 0_usize;
     let mut peers = Vec::new();
-    let all = rows(db, "SELECT peer_id, hash, subtype FROM peer_info", |row| {
-        Ok((
-            column::<i64>(row, 0)?,
-            column::<Option<i64>>(row, 1)?,
-            column::<Option<i64>>(row, 2)?,
-        ))
-    })?;
+    let all = db.rows(
+        "SELECT peer_id, hash, subtype FROM peer_info",
+        READING,
+        |row| {
+            Ok((
+                column::<i64>(row, 0)?,
+                column::<Option<i64>>(row, 1)?,
+                column::<Option<i64>>(row, 2)?,
+            ))
+        },
+    )?;
     for (marked, hash, bits) in all {
         if marked == SELF_PLACEHOLDER {
             placeholders += 1;
@@ -182,17 +174,21 @@ fn peers(
     Ok((peers.into_iter().collect(), user))
 }
 
-fn update_state(db: &Connection) -> Result<Option<UpdateState>, InteropError> {
-    let states = rows(db, "SELECT pts, qts, date, seq FROM update_state", |row| {
-        Ok((
-            column(row, 0)?,
-            column(row, 1)?,
-            column(row, 2)?,
-            column(row, 3)?,
-        ))
-    })?;
+fn update_state(db: &Database) -> Result<Option<UpdateState>, InteropError> {
+    let states = db.rows(
+        "SELECT pts, qts, date, seq FROM update_state",
+        READING,
+        |row| {
+            Ok((
+                column(row, 0)?,
+                column(row, 1)?,
+                column(row, 2)?,
+                column(row, 3)?,
+            ))
+        },
+    )?;
     let state = at_most_one(states, "update_state")?;
-    let channels = rows(db, "SELECT peer_id, pts FROM channel_state", |row| {
+    let channels = db.rows("SELECT peer_id, pts FROM channel_state", READING, |row| {
         let id: i64 = column(row, 0)?;
         if PeerId::Channel(id).marked().is_none() {
             return Err(InteropError::malformed(

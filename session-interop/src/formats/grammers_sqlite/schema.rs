@@ -4,7 +4,7 @@ use rusqlite::Connection;
 
 use super::FORMAT;
 use crate::error::InteropError;
-use crate::sqlite;
+use crate::sqlite::{self, Column, Database, Presence, Spec, Table};
 
 /// The `PRAGMA user_version` of grammers-session 0.11.
 const VERSION: i64 = 1;
@@ -52,18 +52,61 @@ const TABLES: [(&str, &str); 5] = [
     ),
 ];
 
-/// Checks that `db` is a grammers session of the version this module reads: it must have grammers' tables
-/// (else [`InteropError::Malformed`]) and `user_version` 1 (else [`InteropError::Unsupported`]).
-pub(super) fn check(db: &Connection) -> Result<(), InteropError> {
-    // `dc_option` and `peer_info` are grammers' own names: without them the file is some other database.
-    for name in ["dc_option", "peer_info"] {
-        if !sqlite::has_table(FORMAT, db, name)? {
-            return Err(InteropError::malformed(
-                FORMAT,
-                format!("no `{name}` table: not a grammers session"),
-            ));
-        }
-    }
+/// The tables as the reader checks them: [`TABLES`]' columns with the types SQLite reports for them.
+/// `dc_option` and `peer_info` are grammers' own names: a file without them is some other database.
+pub(super) const SPEC: Spec = Spec {
+    tables: &[
+        Table::new(
+            "dc_home",
+            Presence::Required,
+            &[Column::new("dc_id", "INTEGER")],
+        ),
+        Table::new(
+            "dc_option",
+            Presence::Identifying,
+            &[
+                Column::new("dc_id", "INTEGER"),
+                Column::new("ipv4", "TEXT"),
+                Column::new("ipv6", "TEXT"),
+                Column::new("auth_key", "BLOB"),
+            ],
+        ),
+        Table::new(
+            "peer_info",
+            Presence::Identifying,
+            &[
+                Column::new("peer_id", "INTEGER"),
+                Column::new("hash", "INTEGER"),
+                Column::new("subtype", "INTEGER"),
+            ],
+        ),
+        Table::new(
+            "update_state",
+            Presence::Required,
+            &[
+                Column::new("pts", "INTEGER"),
+                Column::new("qts", "INTEGER"),
+                Column::new("date", "INTEGER"),
+                Column::new("seq", "INTEGER"),
+            ],
+        ),
+        Table::new(
+            "channel_state",
+            Presence::Required,
+            &[
+                Column::new("peer_id", "INTEGER"),
+                Column::new("pts", "INTEGER"),
+            ],
+        ),
+    ],
+    triggers: &[],
+};
+
+/// Opens `bytes` as a grammers session of the version this module reads: grammers' identifying tables (else
+/// [`InteropError::Malformed`]), `user_version` 1 (else [`InteropError::Unsupported`]; it is in the file's
+/// header, not in a row), then exactly grammers' tables and columns.
+pub(super) fn open(bytes: &[u8]) -> Result<Database, InteropError> {
+    let db = Database::open(FORMAT, bytes, &SPEC)?;
     let version: i64 = db
         .query_row("PRAGMA user_version", [], |row| row.get(0))
         .map_err(|err| sqlite::sqlite_error(FORMAT, "cannot read the user_version", &err))?;
@@ -73,15 +116,8 @@ pub(super) fn check(db: &Connection) -> Result<(), InteropError> {
             reason: format!("user_version {version} (this crate reads grammers 0.11's {VERSION})"),
         });
     }
-    for (name, _) in TABLES {
-        if !sqlite::has_table(FORMAT, db, name)? {
-            return Err(InteropError::malformed(
-                FORMAT,
-                format!("no `{name}` table"),
-            ));
-        }
-    }
-    Ok(())
+    db.check(&SPEC)?;
+    Ok(db)
 }
 
 /// Creates grammers' tables in the empty database `db` and sets its `user_version`.

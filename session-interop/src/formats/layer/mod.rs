@@ -77,10 +77,28 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Imported, InteropError> {
     parse(Format::Layer, bytes)
 }
 
+/// The largest file of any version (about 3.5 MB): 255 DC records with a key and a 255-byte address, 65,535
+/// channel states, peers and min peers, and a 65,535-byte token. A string form longer than this file's is
+/// refused undecoded.
+const MAX_FILE_LEN: usize = 1
+    + 4
+    + 1
+    + 255 * (4 + 1 + 256 + 8 + 4 + 1 + 255 + 1)
+    + 16
+    + 2
+    + 65_535 * (8 + 4)
+    + 2
+    + 65_535 * (8 + 8 + 1 + 1 + 1)
+    + 2
+    + 65_535 * (8 + 8 + 4)
+    + 1
+    + 2
+    + 65_535;
+
 /// Reads a layer / ferogram string session (the binary file in unpadded URL-safe base64).
 pub(crate) fn read_string(text: &[u8]) -> Result<Imported, InteropError> {
     let bytes = Base64::UrlUnpadded
-        .decode(text)
+        .decode(text, MAX_FILE_LEN)
         .map_err(|reason| InteropError::malformed(Format::LayerString, reason))?;
     parse(Format::LayerString, &bytes)
 }

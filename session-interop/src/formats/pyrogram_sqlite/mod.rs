@@ -37,6 +37,7 @@
 
 mod peers;
 mod read;
+mod schema;
 mod write;
 
 pub(crate) use self::read::read;

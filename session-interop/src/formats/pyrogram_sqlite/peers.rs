@@ -1,17 +1,15 @@
 //! The peer cache: `peers` rows (and Kurigram's `usernames` table) to the session's peers and back.
 
-use std::collections::BTreeMap;
-
-use rusqlite::{params, Connection, Transaction};
+use rusqlite::{params, Transaction};
 use session_core::{LiteMap, Peer, PeerClass, PeerId, PeerKind};
 
-use super::read::{columns, optional, query_rows};
+use super::read::{optional, query_error};
 use super::write::write_error;
 use crate::error::InteropError;
 use crate::format::Format;
 use crate::formats::common;
 use crate::report::Dropped;
-use crate::sqlite;
+use crate::sqlite::Database;
 
 const FORMAT: Format = Format::PyrogramSqlite;
 
@@ -55,50 +53,38 @@ struct Row {
     id: i64,
     access_hash: Option<i64>,
     kind: String,
-    username: Option<String>,
     phone: Option<String>,
-    last_update_on: Option<i64>,
 }
 
-/// Reads the `peers` table (and Kurigram's `usernames`), with what the session has no place for.
-pub(super) fn read(db: &Connection) -> Result<(LiteMap<PeerId, Peer>, Vec<Dropped>), InteropError> {
-    let present = columns(db, "peers")?;
+/// Reads the `peers` table (and Kurigram's `usernames`), with what the session has no place for. Rows become
+/// peers as they are read; a peer's username is its `peers.username` when set, else its first row in
+/// `usernames`.
+pub(super) fn read(db: &Database) -> Result<(LiteMap<PeerId, Peer>, Vec<Dropped>), InteropError> {
     let sql = format!(
         "SELECT id, access_hash, type, {}, {}, {} FROM peers",
-        optional(&present, "username"),
-        optional(&present, "phone_number"),
-        optional(&present, "last_update_on")
+        optional(db, "peers", "username"),
+        optional(db, "peers", "phone_number"),
+        optional(db, "peers", "last_update_on")
     );
-    let rows = query_rows(db, &sql, [], |row| {
-        Ok(Row {
-            id: row.get(0)?,
-            access_hash: row.get(1)?,
-            kind: row.get(2)?,
-            username: row.get(3)?,
-            phone: row.get(4)?,
-            last_update_on: row.get(5)?,
-        })
+    let mut dated = 0_usize;
+    let mut peers = Vec::new();
+    db.for_each_row(&sql, "cannot read the session", |row| {
+        let get_row = || -> rusqlite::Result<(Row, Option<String>, Option<i64>)> {
+            let stored = Row {
+                id: row.get(0)?,
+                access_hash: row.get(1)?,
+                kind: row.get(2)?,
+                phone: row.get(4)?,
+            };
+            Ok((stored, row.get(3)?, row.get(5)?))
+        };
+        let (stored, username, last_update_on) = get_row().map_err(query_error)?;
+        dated += usize::from(last_update_on.is_some_and(|time| time != 0));
+        let username = username.filter(|name| !name.is_empty());
+        peers.push((stored.id, peer(&stored, username)?));
+        Ok(())
     })?;
-    let mut more_names = usernames(db)?;
-    let (mut dated, mut extra) = (0usize, 0usize);
-    let mut peers = Vec::with_capacity(rows.len());
-    for row in rows {
-        dated += usize::from(row.last_update_on.is_some_and(|time| time != 0));
-        let mut names: Vec<String> = row
-            .username
-            .iter()
-            .filter(|n| !n.is_empty())
-            .cloned()
-            .collect();
-        for name in more_names.remove(&row.id).unwrap_or_default() {
-            if !names.contains(&name) {
-                names.push(name);
-            }
-        }
-        extra += names.len().saturating_sub(1);
-        peers.push(peer(&row, names.into_iter().next())?);
-    }
-    let orphans: usize = more_names.values().map(Vec::len).sum();
+    let usernames = usernames(db, &mut peers)?;
     let why = "a Session has no place for it";
     let dropped = [
         (
@@ -107,13 +93,16 @@ pub(super) fn read(db: &Connection) -> Result<(LiteMap<PeerId, Peer>, Vec<Droppe
             why,
         ),
         (
-            extra,
-            format!("{extra} usernames beyond the peers' first"),
+            usernames.extra,
+            format!("{} usernames beyond the peers' first", usernames.extra),
             "a Session keeps one username per peer",
         ),
         (
-            orphans,
-            format!("{orphans} usernames of ids missing from the peers table"),
+            usernames.orphans,
+            format!(
+                "{} usernames of ids missing from the peers table",
+                usernames.orphans
+            ),
             why,
         ),
     ]
@@ -121,24 +110,62 @@ pub(super) fn read(db: &Connection) -> Result<(LiteMap<PeerId, Peer>, Vec<Droppe
     .filter(|(count, _, _)| *count > 0)
     .map(|(_, what, why)| Dropped::new(what, why))
     .collect();
-    Ok((peers.into_iter().collect(), dropped))
+    Ok((peers.into_iter().map(|(_, peer)| peer).collect(), dropped))
 }
 
-/// Kurigram's `usernames` rows by marked id, in table order; empty when the file has no such table.
-fn usernames(db: &Connection) -> Result<BTreeMap<i64, Vec<String>>, InteropError> {
-    let mut names: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-    if !sqlite::has_table(FORMAT, db, "usernames")? {
-        return Ok(names);
+/// Counts of Kurigram's usernames that a session does not keep.
+#[derive(Debug, Default)]
+struct Usernames {
+    /// Distinct usernames of a peer beyond the one it keeps.
+    extra: usize,
+    /// Usernames of ids the `peers` table does not have.
+    orphans: usize,
+}
+
+/// Gives each peer without a username its first row of Kurigram's `usernames` table (in table order) and
+/// counts the rest; nothing when the file has no such table. `peers` pairs each peer with its marked id.
+fn usernames(
+    db: &Database,
+    peers: &mut [(i64, (PeerId, Peer))],
+) -> Result<Usernames, InteropError> {
+    let mut counts = Usernames::default();
+    if !db.has_table("usernames") {
+        return Ok(counts);
     }
-    let rows = query_rows(db, "SELECT id, username FROM usernames", [], |row| {
-        Ok((row.get::<_, i64>(0)?, row.get::<_, Option<String>>(1)?))
-    })?;
-    for (id, name) in rows {
-        if let Some(name) = name.filter(|name| !name.is_empty()) {
-            names.entry(id).or_default().push(name);
-        }
-    }
-    Ok(names)
+    let mut by_id: Vec<(i64, usize)> = peers
+        .iter()
+        .enumerate()
+        .map(|(index, (id, _))| (*id, index))
+        .collect();
+    by_id.sort_unstable();
+    let mut extra: Vec<(usize, String)> = Vec::new();
+    db.for_each_row(
+        "SELECT id, username FROM usernames",
+        "cannot read the session",
+        |row| {
+            let id: i64 = row.get(0).map_err(query_error)?;
+            let name: Option<String> = row.get(1).map_err(query_error)?;
+            let Some(name) = name.filter(|name| !name.is_empty()) else {
+                return Ok(());
+            };
+            let Ok(at) = by_id.binary_search_by_key(&id, |&(id, _)| id) else {
+                counts.orphans += 1;
+                return Ok(());
+            };
+            let index = by_id[at].1;
+            let (_, peer) = &mut peers[index].1;
+            match &peer.username {
+                None => peer.username = Some(name),
+                Some(first) if *first == name => {}
+                Some(_) => extra.push((index, name)),
+            }
+            Ok(())
+        },
+    )?;
+    extra.sort_unstable();
+    extra.dedup();
+    counts.extra = extra.len();
+    Ok(counts)
 }
 
 /// The peer a row describes, checked: a marked id, a known type of the id's class, and digits for a phone.

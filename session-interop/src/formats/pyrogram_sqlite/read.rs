@@ -3,32 +3,26 @@
 use std::collections::BTreeMap;
 
 use rusqlite::types::ValueRef;
-use rusqlite::Connection;
 use session_core::{AuthKey, DcEntry, PeerId, Session, UpdateState};
 
 use super::peers;
+use super::schema::SPEC;
 use crate::error::InteropError;
 use crate::format::Format;
 use crate::formats::{addr, common, pyrogram};
 use crate::report::{Dropped, Imported};
-use crate::sqlite;
+use crate::sqlite::{self, Database};
 
 const FORMAT: Format = Format::PyrogramSqlite;
 
 /// The schema versions this reader knows: Pyrogram 2.0's and Kurigram's.
 const VERSIONS: [i64; 2] = [3, 7];
 
-/// Reads a Pyrogram or Kurigram session file.
+/// Reads a Pyrogram or Kurigram session file: its schema is checked before any row is read, the tables other
+/// than the identifying ones (the version table among them) only after the version is read (so another
+/// version is [`InteropError::Unsupported`] even when its other tables differ).
 pub(crate) fn read(bytes: &[u8]) -> Result<Imported, InteropError> {
-    let db = sqlite::open(FORMAT, bytes)?;
-    for table in ["version", "sessions", "peers"] {
-        if !sqlite::has_table(FORMAT, &db, table)? {
-            return Err(InteropError::malformed(
-                FORMAT,
-                format!("no `{table}` table"),
-            ));
-        }
-    }
+    let db = Database::open(FORMAT, bytes, &SPEC)?;
     let version = version(&db)?;
     if !VERSIONS.contains(&version) {
         return Err(InteropError::Unsupported {
@@ -38,6 +32,7 @@ pub(crate) fn read(bytes: &[u8]) -> Result<Imported, InteropError> {
             ),
         });
     }
+    db.check(&SPEC)?;
     let (mut session, mut dropped) = session_row(&db)?;
     let (peers, peers_dropped) = peers::read(&db)?;
     session.peers = peers;
@@ -51,44 +46,29 @@ pub(super) fn query_error(err: rusqlite::Error) -> InteropError {
     sqlite::sqlite_error(FORMAT, "cannot read the session", &err)
 }
 
-/// The names of `table`'s columns.
-pub(super) fn columns(db: &Connection, table: &str) -> Result<Vec<String>, InteropError> {
-    query_rows(
-        db,
-        "SELECT name FROM pragma_table_info(?1)",
-        [table],
-        |row| row.get(0),
-    )
-}
-
-/// `name` when it is one of `present`, else `NULL`: a select-list item for a column some files lack.
-pub(super) fn optional(present: &[String], name: &'static str) -> &'static str {
-    if present.iter().any(|column| column == name) {
+/// `name` when `table` has that column, else `NULL`: a select-list item for a column some files lack.
+pub(super) fn optional(db: &Database, table: &str, name: &'static str) -> &'static str {
+    if db.has_column(table, name) {
         name
     } else {
         "NULL"
     }
 }
 
-/// Runs `sql` with `params` and collects its rows.
-pub(super) fn query_rows<T, P: rusqlite::Params>(
-    db: &Connection,
+/// Runs `sql` and collects its rows, each made by `map`.
+fn query_rows<T>(
+    db: &Database,
     sql: &str,
-    params: P,
-    map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    mut map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
 ) -> Result<Vec<T>, InteropError> {
-    let mut statement = db.prepare(sql).map_err(query_error)?;
-    let rows = statement
-        .query_map(params, map)
-        .map_err(query_error)?
-        .collect::<rusqlite::Result<Vec<T>>>()
-        .map_err(query_error);
-    rows
+    db.rows(sql, "cannot read the session", |row| {
+        map(row).map_err(query_error)
+    })
 }
 
 /// The one row of `version`.
-fn version(db: &Connection) -> Result<i64, InteropError> {
-    let numbers = query_rows(db, "SELECT number FROM version", [], |row| row.get(0))?;
+fn version(db: &Database) -> Result<i64, InteropError> {
+    let numbers = query_rows(db, "SELECT number FROM version", |row| row.get(0))?;
     match numbers[..] {
         [number] => Ok(number),
         [] => Err(InteropError::malformed(
@@ -116,16 +96,15 @@ struct SessionRow {
 }
 
 /// The session the one `sessions` row describes, and its dropped `date`.
-fn session_row(db: &Connection) -> Result<(Session, Vec<Dropped>), InteropError> {
-    let present = columns(db, "sessions")?;
+fn session_row(db: &Database) -> Result<(Session, Vec<Dropped>), InteropError> {
     let sql = format!(
         "SELECT dc_id, {}, test_mode, auth_key, {}, user_id, is_bot, {}, {} FROM sessions",
-        optional(&present, "api_id"),
-        optional(&present, "date"),
-        optional(&present, "server_address"),
-        optional(&present, "port"),
+        optional(db, "sessions", "api_id"),
+        optional(db, "sessions", "date"),
+        optional(db, "sessions", "server_address"),
+        optional(db, "sessions", "port"),
     );
-    let mut rows = query_rows(db, &sql, [], |row| {
+    let mut rows = query_rows(db, &sql, |row| {
         let auth_key = match row.get_ref(3)? {
             ValueRef::Null => Ok(None),
             ValueRef::Blob(bytes) => common::auth_key(FORMAT, bytes),
@@ -210,15 +189,14 @@ fn home_entry(row: &SessionRow, test_mode: bool) -> Result<DcEntry, InteropError
 
 /// Kurigram's update state: row 0 is the account's, any other row a channel's pts (bare id, or a marked
 /// channel id). `None` when the file has no such table or no rows.
-fn update_state(db: &Connection) -> Result<Option<UpdateState>, InteropError> {
-    if !sqlite::has_table(FORMAT, db, "update_state")? {
+fn update_state(db: &Database) -> Result<Option<UpdateState>, InteropError> {
+    if !db.has_table("update_state") {
         return Ok(None);
     }
     type StateRow = (i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
     let rows: Vec<StateRow> = query_rows(
         db,
         "SELECT id, pts, qts, date, seq FROM update_state",
-        [],
         |row| {
             Ok((
                 row.get(0)?,

@@ -159,7 +159,7 @@ mod tests {
 
     /// The earliest and latest of `sessions.date` and the peers' `last_update_on` in a written file.
     fn time_range(bytes: &[u8]) -> (i64, i64) {
-        sqlite::open(FORMAT, bytes)
+        crate::sqlite::Database::open(FORMAT, bytes, &super::super::schema::SPEC)
             .unwrap()
             .query_row(
                 "SELECT min(t), max(t) FROM \

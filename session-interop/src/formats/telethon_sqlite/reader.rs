@@ -7,20 +7,25 @@ use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 use session_core::{Session, UpdateState};
 
-use super::schema::{Version, OTHER_TABLES};
+use super::schema::{Version, SPEC};
 use super::FORMAT;
 use super::{date, entities};
 use crate::error::InteropError;
 use crate::formats::{addr, common};
 use crate::report::{Dropped, Imported};
-use crate::sqlite;
+use crate::sqlite::{self, Database};
 
-/// Reads the file in `bytes`.
+/// Reads the file in `bytes`: its schema is checked before any row is read, the version table's alone before
+/// the version is read (so another version is [`InteropError::Unsupported`] even when its tables differ).
 pub(super) fn read(bytes: &[u8]) -> Result<Imported, InteropError> {
-    let db = sqlite::open(FORMAT, bytes)?;
-    require_tables(&db, &["version", "sessions"])?;
+    let db = Database::open(FORMAT, bytes, &SPEC)?;
     let version = schema_version(&db)?;
-    require_tables(&db, &OTHER_TABLES)?;
+    db.check(&SPEC)?;
+    if version.has_tmp_auth_key() && !db.has_column("sessions", "tmp_auth_key") {
+        return Err(malformed(
+            "a schema 8 file whose sessions table has no tmp_auth_key column",
+        ));
+    }
     let mut dropped = Vec::new();
     let mut session = Session::new();
     read_sessions_row(&db, version, &mut session, &mut dropped)?;
@@ -39,17 +44,6 @@ pub(super) fn read(bytes: &[u8]) -> Result<Imported, InteropError> {
         ));
     }
     Ok(Imported { session, dropped })
-}
-
-fn require_tables(db: &Connection, tables: &[&str]) -> Result<(), InteropError> {
-    for table in tables {
-        if !sqlite::has_table(FORMAT, db, table)? {
-            return Err(malformed(format!(
-                "there is no `{table}` table, which every Telethon session file has"
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// The one row of the `version` table, as a version this crate reads.

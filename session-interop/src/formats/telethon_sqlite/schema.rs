@@ -1,6 +1,7 @@
 //! The two Telethon schema versions this crate reads and writes, with the exact DDL Telethon uses.
 
 use crate::options::TelethonSchema;
+use crate::sqlite::{Column, Presence, Spec, Table};
 
 /// A Telethon SQLite schema version this crate handles.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,8 +66,66 @@ const UPDATE_STATE_DDL: &str = concat!(
     "                )"
 );
 
-/// The tables every version has besides `version` and `sessions`, which the reader requires.
-pub(super) const OTHER_TABLES: [&str; 3] = ["entities", "sent_files", "update_state"];
+/// The tables and columns of schemas 7 and 8 (which adds `sessions.tmp_auth_key`, so it is optional here and
+/// the reader requires it of schema 8 files), as SQLite reports their declared types. Telethon creates no
+/// triggers; `sent_files`' primary key gives it an index of SQLite's own. Only the version table identifies
+/// a file: it is checked when the file is opened, the others once the version is known to be one of these.
+pub(super) const SPEC: Spec = Spec {
+    tables: &[
+        Table::new(
+            "version",
+            Presence::Identifying,
+            &[Column::new("version", "INTEGER")],
+        ),
+        Table::new(
+            "sessions",
+            Presence::Required,
+            &[
+                Column::new("dc_id", "INTEGER"),
+                Column::new("server_address", "TEXT"),
+                Column::new("port", "INTEGER"),
+                Column::new("auth_key", "BLOB"),
+                Column::new("takeout_id", "INTEGER"),
+                Column::optional("tmp_auth_key", "BLOB"),
+            ],
+        ),
+        Table::new(
+            "entities",
+            Presence::Required,
+            &[
+                Column::new("id", "INTEGER"),
+                Column::new("hash", "INTEGER"),
+                Column::new("username", "TEXT"),
+                Column::new("phone", "INTEGER"),
+                Column::new("name", "TEXT"),
+                Column::new("date", "INTEGER"),
+            ],
+        ),
+        Table::new(
+            "sent_files",
+            Presence::Required,
+            &[
+                Column::new("md5_digest", "BLOB"),
+                Column::new("file_size", "INTEGER"),
+                Column::new("type", "INTEGER"),
+                Column::new("id", "INTEGER"),
+                Column::new("hash", "INTEGER"),
+            ],
+        ),
+        Table::new(
+            "update_state",
+            Presence::Required,
+            &[
+                Column::new("id", "INTEGER"),
+                Column::new("pts", "INTEGER"),
+                Column::new("qts", "INTEGER"),
+                Column::new("date", "INTEGER"),
+                Column::new("seq", "INTEGER"),
+            ],
+        ),
+    ],
+    triggers: &[],
+};
 
 impl Version {
     /// The version for a number stored in the `version` table, if this crate handles it.
