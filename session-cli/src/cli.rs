@@ -7,8 +7,8 @@ use std::fmt;
 use clap::{Args, Parser, Subcommand};
 use session_interop::Format;
 
-use crate::backend::shown_arg;
 use crate::help;
+use crate::redact::Shown;
 
 /// `tgsession`: inspect, convert, copy and verify Telegram sessions.
 #[derive(Debug, Parser)]
@@ -163,7 +163,7 @@ impl From<String> for Location {
 
 impl fmt::Debug for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Location({})", shown_arg(&self.0))
+        write!(f, "Location({})", Shown::arg(&self.0))
     }
 }
 

@@ -4,9 +4,10 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use crate::backend::{self, shown_location, shown_raw, BackendUrl};
+use crate::backend::{self, BackendUrl};
 use crate::error::{CliError, Role};
 use crate::output;
+use crate::redact::Shown;
 
 /// The `DEST` of `convert`.
 #[derive(Debug)]
@@ -25,7 +26,7 @@ impl Destination {
             Ok(Destination::Stdout)
         } else if BackendUrl::is_url(location) {
             Err(CliError::usage(
-                format!("DEST {} is a backend URL", shown_raw(location)),
+                format!("DEST {} is a backend URL", Shown::arg(location)),
                 "use `tgsession copy` to store a session in a backend, or give a file path",
             ))
         } else {
@@ -44,11 +45,12 @@ impl Destination {
         Ok(())
     }
 
-    /// How the destination is named in messages (a path that looks like a URL with a password, hidden).
-    pub(crate) fn describe(&self) -> String {
+    /// How the destination is named in messages (a path that looks like a URL with a password, or that
+    /// could be a session string, hidden).
+    pub(crate) fn describe(&self) -> Shown {
         match self {
-            Destination::Stdout => "standard output".to_owned(),
-            Destination::File(path) => shown_location(&path.display().to_string()),
+            Destination::Stdout => Shown::fixed("standard output"),
+            Destination::File(path) => Shown::arg(&path.to_string_lossy()),
         }
     }
 
@@ -59,9 +61,9 @@ impl Destination {
     pub(crate) async fn write(&self, data: &[u8], text: bool, force: bool) -> Result<(), CliError> {
         match self {
             Destination::Stdout => {
-                output::print(data)?;
+                output::print_session(data)?;
                 if text {
-                    output::print("\n")?;
+                    output::print_session("\n")?;
                 }
                 Ok(())
             }

@@ -6,13 +6,16 @@ use session_core::{ErrorKind, StorageError};
 use session_interop::InteropError;
 
 use crate::exit::Exit;
+use crate::redact::Shown;
 
 /// A failed command: what went wrong, how to fix it, and the exit code it ends the process with.
 ///
 /// `Display` is the single line printed on standard error: `tgsession: <reason>; <fix>`. Reasons and fixes
 /// **must not** contain key material or passwords; the constructors here only use texts that the libraries
-/// guarantee are free of both (their error messages) and the names of sources and destinations, which are
-/// shown redacted.
+/// guarantee are free of both (their error messages) and the names of sources and destinations as [`Shown`]
+/// shows them. A library's message about a location whose name could hold a session string is left out,
+/// since it may quote a path built from that name. (Whatever is printed also passes through the guard of
+/// [`crate::redact`].)
 #[derive(Debug)]
 pub(crate) struct CliError {
     exit: Exit,
@@ -71,7 +74,7 @@ impl CliError {
 
     /// A session that could not be read from `what` (a source, as shown to the user); `how` it was read
     /// changes the advice.
-    pub(crate) fn unreadable(err: InteropError, what: &str, how: ReadAs) -> CliError {
+    pub(crate) fn unreadable(err: InteropError, what: &Shown, how: ReadAs) -> CliError {
         match err {
             InteropError::Unrecognized { reason } => CliError::new(
                 Exit::Input,
@@ -138,13 +141,29 @@ impl CliError {
     }
 
     /// A storage error at `target` (a destination or source, as shown to the user).
-    pub(crate) fn storage(err: &StorageError, target: &str, role: Role) -> CliError {
-        let reason = format!("{target}: {err}");
+    pub(crate) fn storage(err: &StorageError, target: &Shown, role: Role) -> CliError {
+        let reason = if target.is_sensitive() {
+            // The library's message names paths built from the name (a parent directory, a lock file).
+            format!("{target}: {}: {}", err.backend(), err.kind())
+        } else {
+            format!("{target}: {err}")
+        };
         match (err.kind(), role) {
             (ErrorKind::Conflict, _) => CliError::new(
                 Exit::Exists,
                 format!("{target} already exists; nothing was written"),
                 "add --force to replace it",
+            ),
+            (ErrorKind::Timeout, _) if err.backend() == "file" => CliError::new(
+                Exit::Unavailable,
+                reason,
+                "another process is writing this session file and holds its lock file (named above); \
+                 try again when it is done, or stop it",
+            ),
+            (ErrorKind::StorageFull, _) => CliError::new(
+                Exit::Refused,
+                reason,
+                "free space on the disk (or the server's memory or quota), then try again; nothing was written",
             ),
             (ErrorKind::Unavailable | ErrorKind::Timeout, _) => CliError::new(
                 Exit::Unavailable,
@@ -212,7 +231,7 @@ mod tests {
         let err = InteropError::Ambiguous {
             candidates: vec![Format::TelethonString, Format::GramjsString],
         };
-        let err = CliError::unreadable(err, "standard input", ReadAs::Detected);
+        let err = CliError::unreadable(err, &Shown::fixed("standard input"), ReadAs::Detected);
         assert_eq!(err.exit(), Exit::Input);
         let text = err.to_string();
         assert!(
@@ -232,15 +251,43 @@ mod tests {
             (ErrorKind::Corrupt, Role::Source, Exit::Input),
             (ErrorKind::Corrupt, Role::Destination, Exit::Refused),
             (ErrorKind::InvalidInput, Role::Destination, Exit::Usage),
+            (ErrorKind::StorageFull, Role::Destination, Exit::Refused),
             (ErrorKind::Other, Role::Destination, Exit::Refused),
         ];
         for (kind, role, exit) in cases {
             let err = StorageError::new(kind, "test", "message");
             assert_eq!(
-                CliError::storage(&err, "there", role).exit(),
+                CliError::storage(&err, &Shown::fixed("there"), role).exit(),
                 exit,
                 "{kind:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_lock_held_by_another_writer_says_so_not_that_a_server_is_down() {
+        let err = StorageError::new(ErrorKind::Timeout, "file", "held the lock file /x/.a.lock");
+        let text = CliError::storage(&err, &Shown::fixed("/x/a"), Role::Destination).to_string();
+        assert!(
+            text.contains("/x/.a.lock") && text.contains("another process"),
+            "{text}"
+        );
+        assert!(!text.contains("server"), "{text}");
+    }
+
+    #[test]
+    fn the_message_about_a_session_like_name_is_left_out() {
+        let session = format!("1{}", "ApWapzMBuwABAgMEBQYH".repeat(17));
+        let err = StorageError::new(
+            ErrorKind::Config,
+            "file",
+            format!("the directory {} does not exist", &session[..100]),
+        );
+        let text = CliError::storage(&err, &Shown::arg(&session), Role::Destination).to_string();
+        assert!(!text.contains(&session[..100]), "{text}");
+        assert!(
+            text.contains("<341 characters>: file: configuration error"),
+            "{text}"
+        );
     }
 }

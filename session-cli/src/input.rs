@@ -6,6 +6,7 @@ use session_interop::{read, read_any, Format, Imported};
 use zeroize::Zeroizing;
 
 use crate::error::{CliError, ReadAs};
+use crate::redact::protect_session;
 use crate::source::Source;
 
 /// A session read from a source. `Debug` shows the raw bytes by their length only (the session's own `Debug`
@@ -30,7 +31,8 @@ impl fmt::Debug for Loaded {
 }
 
 /// Reads `source` as `from`, or, without it, as the source's own format (tgsession for backends) or the one
-/// [`read_any`] detects. Any reader failure is an input error naming the source.
+/// [`read_any`] detects. Any reader failure is an input error naming the source. The session's auth keys are
+/// handed to the output guard, which never prints them in hex or base64.
 pub(crate) async fn load(source: &Source, from: Option<Format>) -> Result<Loaded, CliError> {
     let raw = source.bytes().await?;
     let (read, how) = match (from, source.known_format()) {
@@ -46,6 +48,7 @@ pub(crate) async fn load(source: &Source, from: Option<Format>) -> Result<Loaded
     };
     let (format, imported) =
         read.map_err(|err| CliError::unreadable(err, &source.describe(), how))?;
+    protect_session(&imported.session);
     Ok(Loaded {
         format,
         imported,

@@ -10,9 +10,13 @@
 //! Errors are one line on standard error, `tgsession: <reason>; <fix>`, and the exit codes are documented
 //! in [`exit`] and in `tgsession --help`.
 //!
+//! Nothing it prints ever holds a password or any 16 characters of a session string or auth key: see
+//! [`redact`].
+//!
 //! Modules: [`cli`] (arguments), [`help`] (help texts), [`source`] and [`input`] (reading a session),
 //! [`destination`] (writing `convert`'s output), [`backend`] (URLs and adapters), [`commands`] (one module
-//! per command), [`output`] (text and JSON), [`error`] and [`exit`].
+//! per command), [`output`] (text and JSON), [`redact`] (secrets kept out of the output), [`error`] and
+//! [`exit`].
 
 mod backend;
 mod cli;
@@ -23,6 +27,7 @@ mod exit;
 mod help;
 mod input;
 mod output;
+mod redact;
 mod source;
 
 use std::process::ExitCode;
@@ -36,6 +41,12 @@ use crate::exit::Exit;
 
 /// Parses the command line, runs the command, and turns its outcome into the documented exit code.
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|arg| arg.to_string_lossy().into_owned())
+        .collect();
+    redact::protect_args(&args);
+    std::panic::set_hook(Box::new(report_panic));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => return command_line_error(&err),
@@ -47,6 +58,24 @@ fn main() -> ExitCode {
             err.exit().into()
         }
     }
+}
+
+/// Reports a panic (a bug) as one line through the output guard, so that not even a bug's message can print
+/// a secret; the default hook would print the payload as it is.
+fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
+    let payload = info
+        .payload()
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| info.payload().downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    let place = info
+        .location()
+        .map(|at| format!(" at {}:{}", at.file(), at.line()))
+        .unwrap_or_default();
+    output::note(format_args!(
+        "tgsession: internal error{place}: {payload}; please report it (nothing secret is in this line)"
+    ));
 }
 
 /// Prints help or the version as clap does, and any other command-line error as one line (which

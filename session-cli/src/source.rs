@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use session_interop::Format;
 use zeroize::Zeroizing;
 
-use crate::backend::{self, could_be_session, shown_arg, shown_location, BackendUrl, Target};
+use crate::backend::{self, BackendUrl, Target};
 use crate::error::{CliError, Role};
 use crate::exit::Exit;
 use crate::output;
+use crate::redact::{protect_input, Shown};
 
 /// The most bytes read from a file or standard input: far above any real session (a Telethon file with a
 /// large entity cache is a few MiB), low enough that a wrong path such as `/dev/zero` fails instead of
@@ -61,12 +62,13 @@ impl Source {
         }
     }
 
-    /// How the source is named in messages (a URL with its password hidden).
-    pub(crate) fn describe(&self) -> String {
+    /// How the source is named in messages (a URL with its password hidden, anything that could be a
+    /// session string by its length).
+    pub(crate) fn describe(&self) -> Shown {
         match self {
-            Source::Stdin => "standard input".to_owned(),
-            Source::Text(_) => "the --string session".to_owned(),
-            Source::Path(path) => shown_location(&path.display().to_string()),
+            Source::Stdin => Shown::fixed("standard input"),
+            Source::Text(_) => Shown::fixed("the --string session"),
+            Source::Path(path) => Shown::arg(&path.to_string_lossy()),
             Source::Backend(url) => url.shown.clone(),
         }
     }
@@ -83,6 +85,17 @@ impl Source {
         }
     }
 
+    /// The directory of the sled database the source names, when it is one.
+    pub(crate) fn sled_dir(&self) -> Option<&Path> {
+        match self {
+            Source::Backend(BackendUrl {
+                target: Target::Sled { path, .. },
+                ..
+            }) => Some(path),
+            _ => None,
+        }
+    }
+
     /// The format the source is in without detection: backends hold tgsession values.
     pub(crate) fn known_format(&self) -> Option<Format> {
         match self {
@@ -91,8 +104,16 @@ impl Source {
         }
     }
 
-    /// Reads the whole source.
+    /// Reads the whole source, and tells the output guard to never print any part of it that could be a
+    /// session string.
     pub(crate) async fn bytes(&self) -> Result<Zeroizing<Vec<u8>>, CliError> {
+        let data = self.read().await?;
+        protect_input(&data);
+        Ok(data)
+    }
+
+    /// Reads the whole source.
+    async fn read(&self) -> Result<Zeroizing<Vec<u8>>, CliError> {
         match self {
             Source::Text(text) => Ok(Zeroizing::new(text.as_bytes().to_vec())),
             Source::Stdin => {
@@ -128,13 +149,13 @@ impl Source {
     /// file name) and could be a string session given by mistake is not shown: that would print its key.
     fn io_error(&self, err: &std::io::Error) -> CliError {
         let what = self.describe();
-        let missing = self.file_path().is_some_and(|path| !path.exists());
-        if missing && could_be_session(&what) {
+        let missing = self.file_path().filter(|path| !path.exists());
+        if let Some(path) = missing.filter(|_| what.is_sensitive()) {
             return CliError::new(
                 Exit::Input,
                 format!(
                     "the argument ({} characters) is not a file",
-                    what.chars().count()
+                    path.to_string_lossy().chars().count()
                 ),
                 "to pass a string session use `-` (stdin) or --string",
             );
@@ -160,28 +181,61 @@ impl fmt::Debug for Source {
         match self {
             Source::Stdin => f.write_str("Stdin"),
             Source::Text(text) => write!(f, "Text(<{} characters>)", text.chars().count()),
-            Source::Path(path) => write!(f, "Path({})", shown_arg(&path.display().to_string())),
+            Source::Path(path) => write!(f, "Path({})", Shown::arg(&path.to_string_lossy())),
             Source::Backend(url) => f.debug_tuple("Backend").field(url).finish(),
         }
     }
 }
 
-/// Reads all of `reader`, at most [`MAX_INPUT`] bytes. `size` is the expected size: reserving it up front
-/// (plus one byte to see the end) spares the reallocations that would leave copies of key bytes behind in
-/// freed memory.
-fn read_limited(reader: impl Read, what: &str, size: u64) -> Result<Zeroizing<Vec<u8>>, CliError> {
-    let capacity = usize::try_from(size).unwrap_or(0).saturating_add(1);
-    let mut data = Zeroizing::new(Vec::with_capacity(capacity));
-    reader
-        .take(MAX_INPUT + 1)
-        .read_to_end(&mut data)
-        .map_err(|err| CliError::bare(Exit::Input, format!("{what}: cannot read it: {err}")))?;
-    if data.len() as u64 > MAX_INPUT {
-        return Err(CliError::new(
-            Exit::Input,
-            format!("{what} is larger than {} MiB", MAX_INPUT >> 20),
-            "check that it is a session",
-        ));
+/// How much is read at a time when the size of the input is not known in advance.
+const CHUNK: usize = 1 << 20;
+
+/// Reads all of `reader`, at most [`MAX_INPUT`] bytes, failing as soon as there is more. `size` is the
+/// expected size (0 if unknown).
+///
+/// The input is read into buffers that are never reallocated (a reallocation would leave a copy of key bytes
+/// in freed memory, and growing a vector by doubling would make an endless input such as `/dev/zero` cost
+/// twice the cap): one of exactly `size` + 1 bytes when the size is known, else 1 MiB chunks that are joined
+/// once at the end. So reading peaks at the cap plus one chunk for an endless input, and at twice the input
+/// for one that ends.
+fn read_limited(
+    reader: impl Read,
+    what: &Shown,
+    size: u64,
+) -> Result<Zeroizing<Vec<u8>>, CliError> {
+    let mut reader = reader.take(MAX_INPUT + 1);
+    let mut chunks: Vec<Zeroizing<Vec<u8>>> = Vec::new();
+    let mut total: u64 = 0;
+    loop {
+        let want = match (chunks.is_empty(), usize::try_from(size)) {
+            (true, Ok(size)) if size > 0 => size.saturating_add(1),
+            _ => CHUNK,
+        };
+        let mut chunk = Zeroizing::new(Vec::with_capacity(want));
+        (&mut reader)
+            .take(want as u64)
+            .read_to_end(&mut chunk)
+            .map_err(|err| CliError::bare(Exit::Input, format!("{what}: cannot read it: {err}")))?;
+        if chunk.is_empty() {
+            break;
+        }
+        total += chunk.len() as u64;
+        if total > MAX_INPUT {
+            return Err(CliError::new(
+                Exit::Input,
+                format!("{what} is larger than {} MiB", MAX_INPUT >> 20),
+                "check that it is a session",
+            ));
+        }
+        chunks.push(chunk);
+    }
+    if chunks.len() == 1 {
+        return Ok(chunks.remove(0));
+    }
+    // Below the cap, so the total fits in memory's address space.
+    let mut data = Zeroizing::new(Vec::with_capacity(total as usize));
+    for chunk in &chunks {
+        data.extend_from_slice(chunk);
     }
     Ok(data)
 }

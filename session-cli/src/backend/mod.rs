@@ -1,9 +1,8 @@
-//! The storage backends named by URL: parsing the URL ([`url`], with [`params`]), showing it and any other
-//! argument without its secrets ([`redact`]), opening the adapter, and the two things the commands do with
-//! it: load a value, and write one without replacing an existing session unless asked.
+//! The storage backends named by URL: parsing the URL ([`url`], with [`params`]), opening the adapter, and
+//! the two things the commands do with it: load a value, and write one without replacing an existing session
+//! unless asked.
 
 mod params;
-mod redact;
 mod url;
 
 use std::path::Path;
@@ -16,12 +15,10 @@ use session_s3::S3Storage;
 use session_sled::SledStorage;
 use zeroize::{Zeroize, Zeroizing};
 
-pub(crate) use self::redact::{
-    could_be_session, hide_secrets, shown_arg, shown_location, shown_raw,
-};
 pub(crate) use self::url::{BackendUrl, Target};
 use crate::error::{CliError, Role};
 use crate::exit::Exit;
+use crate::redact::Shown;
 
 /// A handle on one slot of any backend.
 pub(crate) type Storage = Box<dyn VersionedStorage>;
@@ -63,7 +60,7 @@ pub(crate) async fn open(url: &BackendUrl, role: Role) -> Result<Storage, CliErr
                 .await
                 .map_err(failed)?;
             Box::new(match prefix {
-                Some(prefix) => storage.with_prefix(prefix),
+                Some(prefix) => storage.with_prefix(prefix).map_err(failed)?,
                 None => storage,
             })
         }
@@ -81,14 +78,14 @@ pub(crate) async fn open(url: &BackendUrl, role: Role) -> Result<Storage, CliErr
 }
 
 /// The [`FileStorage`] for the session file at `path` (`shown` names it in messages).
-pub(crate) fn file(path: &Path, shown: &str, role: Role) -> Result<FileStorage, CliError> {
+pub(crate) fn file(path: &Path, shown: &Shown, role: Role) -> Result<FileStorage, CliError> {
     FileStorage::new(path).map_err(|err| CliError::storage(&err, shown, role))
 }
 
 /// Loads the slot's value; nothing stored is an input error.
 pub(crate) async fn load(
     storage: &dyn VersionedStorage,
-    shown: &str,
+    shown: &Shown,
 ) -> Result<Zeroizing<Vec<u8>>, CliError> {
     match storage.load().await {
         Ok(Some(data)) => {
@@ -112,7 +109,7 @@ pub(crate) async fn save(
     storage: &dyn VersionedStorage,
     data: &[u8],
     force: bool,
-    shown: &str,
+    shown: &Shown,
 ) -> Result<(), CliError> {
     let value = Bytes::copy_from_slice(data);
     let result = if force {

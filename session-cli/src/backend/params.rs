@@ -3,14 +3,14 @@
 use session_core::Slot;
 use url::Url;
 
-use super::redact::shown_raw;
 use crate::error::CliError;
+use crate::redact::Shown;
 
 /// The query parameters of a URL, taken one by one; what is left at the end is refused
 /// ([`finish`](Params::finish)) or handed to the driver ([`into_driver_url`](Params::into_driver_url)).
 pub(super) struct Params {
     pairs: Vec<(String, String)>,
-    shown: String,
+    shown: Shown,
 }
 
 impl Params {
@@ -21,7 +21,7 @@ impl Params {
 
     /// The parameters of a query string.
     pub(super) fn from_query(query: &str, text: &str) -> Result<Params, CliError> {
-        let shown = shown_raw(text);
+        let shown = Shown::arg(text);
         let mut pairs: Vec<(String, String)> = Vec::new();
         for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
             if pairs.iter().any(|(seen, _)| *seen == name) {
@@ -50,10 +50,13 @@ impl Params {
             ));
         };
         Slot::new(name).map_err(|err| {
-            CliError::usage(
-                format!("{}: {}", self.shown, err.message()),
-                "pick another slot name",
-            )
+            // The message quotes the name; a name that could be a session string is not shown.
+            let reason = if self.shown.is_sensitive() {
+                format!("{}: invalid slot name", self.shown)
+            } else {
+                format!("{}: {}", self.shown, err.message())
+            };
+            CliError::usage(reason, "pick another slot name")
         })
     }
 

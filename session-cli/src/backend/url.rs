@@ -23,8 +23,8 @@ use session_s3::S3Config;
 use url::Url;
 
 use super::params::{parse_bool, percent_decode, Params};
-use super::redact::{redact, shown_location, shown_raw};
 use crate::error::CliError;
+use crate::redact::Shown;
 
 /// The URL schemes that name a backend, each with the prefix that marks it on the command line.
 const SCHEMES: [&str; 8] = [
@@ -41,8 +41,9 @@ const SCHEMES: [&str; 8] = [
 /// A backend named by a URL: where the session is, and the URL as it may be shown (password hidden).
 #[derive(Debug)]
 pub(crate) struct BackendUrl {
-    /// The URL with its password replaced by `***`.
-    pub(crate) shown: String,
+    /// The URL as it may be shown: its password as `***`, anything that could be a session string by its
+    /// length.
+    pub(crate) shown: Shown,
     /// What the URL names.
     pub(crate) target: Target,
 }
@@ -111,7 +112,7 @@ impl BackendUrl {
         if lower.starts_with("file:") {
             let path = local_path(&text["file:".len()..], text, "file")?;
             return Ok(BackendUrl {
-                shown: text.to_owned(),
+                shown: Shown::arg(text),
                 target: Target::File(path),
             });
         }
@@ -120,12 +121,12 @@ impl BackendUrl {
         }
         let url = Url::parse(text).map_err(|err| {
             CliError::usage(
-                format!("{} is not a valid URL ({err})", shown_raw(text)),
+                format!("{} is not a valid URL ({err})", Shown::arg(text)),
                 "see `tgsession copy --help` for the URL forms",
             )
         })?;
         let mut params = Params::of(&url, text)?;
-        let shown = redact(&url);
+        let shown = Shown::arg(text);
         let slot = params.slot()?;
         let target = match url.scheme() {
             "redis" | "rediss" | "redis+unix" => {
@@ -151,7 +152,7 @@ impl BackendUrl {
                 }
             }
             _ => Target::S3 {
-                config: Box::new(s3_config(&url, &mut params)?),
+                config: Box::new(s3_config(&url, &shown, &mut params)?),
                 slot,
             },
         };
@@ -169,7 +170,7 @@ fn parse_sled(text: &str) -> Result<BackendUrl, CliError> {
     let prefix = params.take("prefix");
     params.finish()?;
     Ok(BackendUrl {
-        shown: text.to_owned(),
+        shown: Shown::arg(text),
         target: Target::Sled { path, slot, prefix },
     })
 }
@@ -183,10 +184,15 @@ fn local_path(rest: &str, text: &str, scheme: &str) -> Result<PathBuf, CliError>
                 .map(|at| authority_and_path.split_at(at))
                 .unwrap_or((authority_and_path, ""));
             if !(host.is_empty() || host.eq_ignore_ascii_case("localhost")) {
-                let shown = shown_raw(text);
-                let host = if host.contains('@') { "" } else { host };
+                let shown = Shown::arg(text);
+                // User info may hold a password, and a session-like name must not be quoted.
+                let host = if host.contains('@') || shown.is_sensitive() {
+                    String::new()
+                } else {
+                    format!(" {host:?}")
+                };
                 return Err(CliError::usage(
-                    format!("{shown} names the host {host:?}; a {scheme}: URL is always local"),
+                    format!("{shown} names the host{host}; a {scheme}: URL is always local"),
                     format!("write {scheme}:/absolute/path or {scheme}:relative/path"),
                 ));
             }
@@ -196,7 +202,7 @@ fn local_path(rest: &str, text: &str, scheme: &str) -> Result<PathBuf, CliError>
     };
     if path.is_empty() {
         return Err(CliError::usage(
-            format!("{} has no path", shown_location(text)),
+            format!("{} has no path", Shown::arg(text)),
             format!("write {scheme}:/absolute/path or {scheme}:relative/path"),
         ));
     }
@@ -215,9 +221,8 @@ fn table_name(schema: Option<String>, table: Option<String>) -> Result<TableName
     })
 }
 
-/// The S3 configuration of `s3://[KEY_ID:SECRET@]BUCKET?...`.
-fn s3_config(url: &Url, params: &mut Params) -> Result<S3Config, CliError> {
-    let shown = redact(url);
+/// The S3 configuration of `s3://[KEY_ID:SECRET@]BUCKET?...` (`shown` as it may be shown).
+fn s3_config(url: &Url, shown: &Shown, params: &mut Params) -> Result<S3Config, CliError> {
     let bucket = url.host_str().unwrap_or("");
     if bucket.is_empty() {
         return Err(CliError::usage(
@@ -349,7 +354,7 @@ mod tests {
     fn redis_urls_keep_the_drivers_parameters_and_hide_the_password() {
         let url = parse("redis://u:secret@127.0.0.1:6379/2?slot=s&prefix=x:&protocol=resp3");
         assert_eq!(
-            url.shown,
+            url.shown.to_string(),
             "redis://u:***@127.0.0.1:6379/2?slot=s&prefix=x:&protocol=resp3"
         );
         match url.target {
@@ -366,7 +371,7 @@ mod tests {
     #[test]
     fn postgres_urls_name_the_table() {
         let url = parse("postgres://bot:secret@db/app?slot=s&schema=tg&table=t&sslmode=disable");
-        assert!(!url.shown.contains("secret"));
+        assert!(!url.shown.to_string().contains("secret"));
         assert!(!format!("{url:?}").contains("secret"));
         match url.target {
             Target::Postgres { config, slot } => {
@@ -384,7 +389,7 @@ mod tests {
             "s3://AKID:se%2Fcret@my-bucket?slot=s&prefix=p/&endpoint=http://127.0.0.1:9000&region=eu&path_style=true",
         );
         assert_eq!(
-            url.shown,
+            url.shown.to_string(),
             "s3://AKID:***@my-bucket?slot=s&prefix=p/&endpoint=http://127.0.0.1:9000&region=eu&path_style=true"
         );
         let shown = format!("{url:?}");

@@ -4,13 +4,14 @@ use session_core::Session;
 use session_interop::Format;
 use zeroize::Zeroizing;
 
-use crate::backend::{self, shown_location, BackendUrl};
+use crate::backend::{self, BackendUrl};
 use crate::cli::CopyArgs;
 use crate::commands::source_and_target;
 use crate::error::{CliError, Role};
 use crate::exit::Exit;
 use crate::input::{self, Loaded};
 use crate::output::{note, report_dropped};
+use crate::redact::Shown;
 
 /// Reads FROM, checks that it is a valid session, and writes it to TO as a tgsession value; without
 /// `--force`, only if TO holds nothing (one create-if-absent write).
@@ -18,7 +19,7 @@ pub(crate) async fn run(args: CopyArgs) -> Result<Exit, CliError> {
     let (source, to) = source_and_target(args.locations, args.input.string, "TO")?;
     if !BackendUrl::is_url(&to) {
         return Err(CliError::usage(
-            format!("TO {} is not a backend URL", shown_location(&to)),
+            format!("TO {} is not a backend URL", Shown::arg(&to)),
             "write file:PATH to store a tgsession file, a sled:, redis://, postgres:// or s3:// URL, or use \
              `tgsession convert` to write another library's format",
         ));

@@ -5,6 +5,7 @@ mod convert;
 mod copy;
 mod formats;
 mod inspect;
+mod privacy;
 mod verify;
 
 use crate::cli::{Cli, Command, Location};
@@ -66,7 +67,10 @@ mod tests {
     #[test]
     fn positionals_and_string_name_source_and_target() {
         let (source, target) = source_and_target(strings(&["a", "b"]), None, "DEST").unwrap();
-        assert_eq!((source.describe().as_str(), target.as_str()), ("a", "b"));
+        assert_eq!(
+            (source.describe().to_string().as_str(), target.as_str()),
+            ("a", "b")
+        );
         let (source, target) =
             source_and_target(strings(&["b"]), Some("1xyz".into()), "DEST").unwrap();
         assert!(matches!(source, Source::Text(_)));

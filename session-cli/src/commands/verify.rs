@@ -1,24 +1,25 @@
 //! `tgsession verify`: is the session intact, usable and private?
 
-use std::path::Path;
-
 use session_core::Session;
 
 use crate::cli::VerifyArgs;
+use crate::commands::privacy;
 use crate::error::CliError;
 use crate::exit::Exit;
 use crate::input;
 use crate::output;
 use crate::source::Source;
 
-/// The outcome of one check: `Ok` with what was found, or a problem with its fix.
-type Outcome = Result<String, (String, String)>;
+/// The outcome of one check: `Ok` with what was found, or the problems, each with its fix.
+type Outcome = Result<String, Vec<(String, String)>>;
 
 /// Reads the source (any failure is an input error, exit 1), then runs every check and prints one line per
 /// check; each problem is also reported on standard error as `tgsession: <problem>; <fix>`. Exits 4 when any
 /// check found a problem.
 pub(crate) async fn run(args: VerifyArgs) -> Result<Exit, CliError> {
     let source = Source::from_args(args.source.map(|source| source.0), args.input.string)?;
+    // Before reading: opening a sled database makes its files private, which would hide what was exposed.
+    let permissions = permissions(&source);
     let loaded = input::load(&source, args.input.from).await?;
     let session = &loaded.imported.session;
     let checks: [(&str, Outcome); 4] = [
@@ -32,17 +33,19 @@ pub(crate) async fn run(args: VerifyArgs) -> Result<Exit, CliError> {
         ),
         ("re-encoding", reencodes(session)),
         ("home DC key", home_key(session)),
-        ("permissions", permissions(source.file_path())),
+        ("permissions", permissions),
     ];
     let mut report = String::new();
     let mut problems = 0;
     for (name, outcome) in checks {
         match outcome {
             Ok(found) => report.push_str(&format!("{name:<12} ok: {found}\n")),
-            Err((problem, fix)) => {
-                problems += 1;
-                report.push_str(&format!("{name:<12} PROBLEM: {problem}\n"));
-                output::note(CliError::new(Exit::Problem, problem, fix));
+            Err(found) => {
+                for (problem, fix) in found {
+                    problems += 1;
+                    report.push_str(&format!("{name:<12} PROBLEM: {problem}\n"));
+                    output::note(CliError::new(Exit::Problem, problem, fix));
+                }
             }
         }
     }
@@ -61,10 +64,10 @@ pub(crate) async fn run(args: VerifyArgs) -> Result<Exit, CliError> {
 /// The session encodes as tgsession and decodes back to the same session.
 fn reencodes(session: &Session) -> Outcome {
     let problem = |what: String| {
-        Err((
+        Err(vec![(
             what,
             "report it: the reader produced a session tgsession cannot store".to_owned(),
-        ))
+        )])
     };
     match session.encode() {
         Err(err) => problem(format!("the session cannot be encoded as tgsession: {err}")),
@@ -79,50 +82,31 @@ fn reencodes(session: &Session) -> Outcome {
 fn home_key(session: &Session) -> Outcome {
     let fix = "this session cannot log in; export it again from a logged-in client".to_owned();
     match session.home_dc {
-        None => Err(("the session names no home DC".to_owned(), fix)),
+        None => Err(vec![("the session names no home DC".to_owned(), fix)]),
         Some(dc) => match session.auth_key(dc) {
             Some(key) => Ok(format!("DC {dc}, auth key {}", key.id())),
-            None => Err((format!("there is no auth key for the home DC {dc}"), fix)),
+            None => Err(vec![(
+                format!("there is no auth key for the home DC {dc}"),
+                fix,
+            )]),
         },
     }
 }
 
-/// A session file is readable and writable by its owner only.
-fn permissions(path: Option<&Path>) -> Outcome {
-    let Some(path) = path else {
+/// Nobody but this user can read or replace the session: for a file, its mode, owner, the links on the way
+/// to it and its directories ([`privacy`]); for a sled database, every file and directory in it.
+fn permissions(source: &Source) -> Outcome {
+    let found = if let Some(path) = source.file_path() {
+        privacy::check_file(path, &source.describe())
+    } else if let Some(dir) = source.sled_dir() {
+        privacy::check_sled(dir)
+    } else {
         return Ok("not a file, nothing to check".to_owned());
     };
-    file_mode(path)
-}
-
-#[cfg(unix)]
-fn file_mode(path: &Path) -> Outcome {
-    use std::os::unix::fs::PermissionsExt;
-
-    let shown = path.display();
-    let mode = match std::fs::metadata(path) {
-        Ok(meta) => meta.permissions().mode() & 0o7777,
-        Err(err) => {
-            return Err((
-                format!("cannot read the permissions of {shown}: {err}"),
-                "check the path".to_owned(),
-            ))
-        }
-    };
-    if mode & 0o077 == 0 {
-        Ok(format!("mode {mode:04o}, owner only"))
-    } else {
-        Err((
-            format!(
-                "{shown} can be read or changed by group or others (mode {mode:04o}); anyone who reads it \
-                 is logged in as the account"
-            ),
-            format!("run `chmod 600 {shown}`"),
-        ))
-    }
-}
-
-#[cfg(not(unix))]
-fn file_mode(_path: &Path) -> Outcome {
-    Ok("not checked on this system".to_owned())
+    found.map_err(|found| {
+        found
+            .into_iter()
+            .map(|exposure| (exposure.problem, exposure.fix))
+            .collect()
+    })
 }

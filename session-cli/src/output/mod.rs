@@ -1,6 +1,8 @@
 //! What the commands print: the facts both the text and the JSON summary show ([`text`], [`json`]), the
-//! notes on what a conversion dropped, and the only two ways anything is written: [`print()`] on standard
-//! output and [`note`] on standard error, neither of which panics on a closed pipe.
+//! notes on what a conversion dropped, and the only three ways anything is written: [`print()`] on standard
+//! output and [`note`] on standard error, both through the output guard ([`scrub`]), and
+//! [`print_session`] for the session `convert` was asked to write to standard output; none of them panics on
+//! a closed pipe.
 
 pub(crate) mod json;
 pub(crate) mod text;
@@ -11,9 +13,9 @@ use std::io::Write;
 use session_core::{DcEntry, DcFlags, PeerKind, Session};
 use session_interop::Dropped;
 
-use crate::backend::hide_secrets;
 use crate::error::CliError;
 use crate::exit::Exit;
+use crate::redact::scrub;
 
 /// How many cached peers of each kind the session has, in [`PeerKind::ALL`] order, kinds with none left out.
 pub(crate) fn peer_kinds(session: &Session) -> Vec<(&'static str, usize)> {
@@ -51,9 +53,15 @@ pub(crate) fn flag_names(flags: &DcFlags) -> Vec<&'static str> {
     .collect()
 }
 
-/// Writes `data` to standard output and flushes it; a failed write (a closed pipe, a full disk) is an error
-/// rather than a panic.
-pub(crate) fn print(data: impl AsRef<[u8]>) -> Result<(), CliError> {
+/// Writes `text` (a report, a summary) to standard output, through the output guard, and flushes it; a
+/// failed write (a closed pipe, a full disk) is an error rather than a panic.
+pub(crate) fn print(text: impl AsRef<str>) -> Result<(), CliError> {
+    print_session(scrub(text.as_ref()))
+}
+
+/// Writes `data` to standard output as it is and flushes it: only for the session that `convert` was asked
+/// to write there, which is secret by nature. Everything else goes through [`print()`].
+pub(crate) fn print_session(data: impl AsRef<[u8]>) -> Result<(), CliError> {
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(data.as_ref())
@@ -66,16 +74,12 @@ pub(crate) fn print(data: impl AsRef<[u8]>) -> Result<(), CliError> {
         })
 }
 
-/// Writes `line` and a line break on standard error, with every secret of the command line hidden (see
-/// [`hide_secrets`]: a message may quote an argument, or a library's message a path made from one). A failed
-/// write (a closed pipe) is ignored rather than a panic: there is nowhere left to report it, and the exit
-/// code still tells how the run ended.
+/// Writes `line` and a line break on standard error, through the output guard ([`scrub`]: a message may
+/// quote an argument, or a library's message a path made from one). A failed write (a closed pipe) is
+/// ignored rather than a panic: there is nowhere left to report it, and the exit code still tells how the run
+/// ended.
 pub(crate) fn note(line: impl fmt::Display) {
-    let args: Vec<String> = std::env::args_os()
-        .skip(1)
-        .filter_map(|arg| arg.into_string().ok())
-        .collect();
-    let line = hide_secrets(&line.to_string(), &args);
+    let line = scrub(&line.to_string());
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
