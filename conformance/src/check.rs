@@ -103,7 +103,7 @@ impl Check {
 }
 
 /// The error's `Display` followed by its chain of sources.
-fn report(err: &StorageError) -> String {
+pub(crate) fn report(err: &StorageError) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {

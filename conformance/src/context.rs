@@ -27,6 +27,11 @@ impl<'h, H: Harness> Ctx<'h, H> {
         }
     }
 
+    /// The harness.
+    pub(crate) fn harness(&self) -> &'h H {
+        self.harness
+    }
+
     /// The reporter, to move into spawned tasks.
     pub(crate) fn check(&self) -> Check {
         self.check
@@ -48,6 +53,21 @@ impl<'h, H: Harness> Ctx<'h, H> {
     pub(crate) async fn reopen(&self) {
         let reopened = self.harness.reopen().await;
         self.check.ok(reopened, "reopening the harness");
+    }
+
+    /// Simulates a crash through the harness. A harness that cannot ([`ErrorKind::Unsupported`]) fails the
+    /// case: its crash cases must not be run (they are ignored tests unless `crash` is listed, and
+    /// [`run_crash`](crate::run_crash) leaves them out).
+    ///
+    /// [`ErrorKind::Unsupported`]: session_core::ErrorKind::Unsupported
+    pub(crate) async fn crash(&self) {
+        match self.harness.crash().await {
+            Err(err) if err.kind() == session_core::ErrorKind::Unsupported => self.check.fail(
+                "the harness does not implement Harness::crash, so this crash case cannot run; list `crash` \
+                 in conformance_tests! (or call run_crash) only for a harness that implements it",
+            ),
+            result => self.check.ok(result, "crashing the harness"),
+        }
     }
 
     /// Runs the body of the case, failing it when it takes longer than [`CASE_TIMEOUT`].

@@ -3,11 +3,16 @@
 /// Generates one `#[test]` per conformance case, named after the case.
 ///
 /// ```text
-/// conformance_tests!(harness_expr);                    // the core cases (SessionStorage)
-/// conformance_tests!(harness_expr, delete);            // + the SessionDelete cases
-/// conformance_tests!(harness_expr, versioned);         // + the VersionedStorage cases
-/// conformance_tests!(harness_expr, delete, versioned); // + both, and the cases that need both
+/// conformance_tests!(harness_expr);                           // the core cases (SessionStorage)
+/// conformance_tests!(harness_expr, delete);                   // + the SessionDelete cases
+/// conformance_tests!(harness_expr, versioned);                // + the VersionedStorage cases
+/// conformance_tests!(harness_expr, delete, versioned);        // + both, and the cases that need both
+/// conformance_tests!(harness_expr, delete, versioned, crash); // + the crash cases (Harness::crash)
 /// ```
+///
+/// The words after the harness may come in any order. Without `crash`, the crash cases of the listed traits
+/// are generated as ignored tests (`cargo test` lists them as ignored, never as passed); list `crash` once
+/// the harness implements [`Harness::crash`](crate::Harness::crash).
 ///
 /// `harness_expr` is any expression of a type implementing [`Harness`](crate::Harness); every test evaluates
 /// it afresh (inside the test's runtime, so it may spawn tasks), so each test gets its own harness. Each
@@ -18,26 +23,60 @@
 /// See the [crate documentation](crate) for a complete example.
 #[macro_export]
 macro_rules! conformance_tests {
-    ($harness:expr $(,)?) => {
-        $crate::__cases!(core; test $harness);
+    ($harness:expr $(, $flag:ident)* $(,)?) => {
+        $crate::__flags!($harness; [no no no]; $($flag)*);
     };
-    ($harness:expr, delete $(,)?) => {
-        $crate::__cases!(core; test $harness);
-        $crate::__cases!(delete; test $harness);
+}
+
+/// Reads the words of [`conformance_tests!`] into three flags (delete, versioned, crash).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __flags {
+    ($h:expr; [$d:ident $v:ident $c:ident]; delete $($rest:ident)*) => {
+        $crate::__flags!($h; [yes $v $c]; $($rest)*);
     };
-    ($harness:expr, versioned $(,)?) => {
-        $crate::__cases!(core; test $harness);
-        $crate::__cases!(versioned; test $harness);
+    ($h:expr; [$d:ident $v:ident $c:ident]; versioned $($rest:ident)*) => {
+        $crate::__flags!($h; [$d yes $c]; $($rest)*);
     };
-    ($harness:expr, delete, versioned $(,)?) => {
-        $crate::__cases!(core; test $harness);
-        $crate::__cases!(delete; test $harness);
-        $crate::__cases!(versioned; test $harness);
-        $crate::__cases!(delete_versioned; test $harness);
+    ($h:expr; [$d:ident $v:ident $c:ident]; crash $($rest:ident)*) => {
+        $crate::__flags!($h; [$d $v yes]; $($rest)*);
     };
-    ($harness:expr, versioned, delete $(,)?) => {
-        $crate::conformance_tests!($harness, delete, versioned);
+    ($h:expr; [$d:ident $v:ident $c:ident]; $other:ident $($rest:ident)*) => {
+        compile_error!(concat!(
+            "conformance_tests!: unknown word `", stringify!($other), "`; use delete, versioned or crash"
+        ));
     };
+    ($h:expr; [$d:ident $v:ident $c:ident];) => {
+        $crate::__cases!(core; test $h);
+        $crate::__when!([$d] $crate::__cases!(delete; test $h););
+        $crate::__when!([$v] $crate::__cases!(versioned; test $h););
+        $crate::__when!([$d $v] $crate::__cases!(delete_versioned; test $h););
+        $crate::__crash!([$c] crash $h);
+        $crate::__when!([$d] $crate::__crash!([$c] crash_delete $h););
+        $crate::__when!([$v] $crate::__crash!([$c] crash_versioned $h););
+    };
+}
+
+/// Generates the crash cases of `group` as tests when `crash` was listed, as ignored tests otherwise.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __crash {
+    ([yes] $group:ident $h:expr) => {
+        $crate::__cases!($group; test $h);
+    };
+    ([no] $group:ident $h:expr) => {
+        $crate::__cases!($group; ignored $h);
+    };
+}
+
+/// Expands the items after the flags when every flag is `yes`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __when {
+    ([$(yes)*] $($items:tt)*) => {
+        $($items)*
+    };
+    ([$($flag:ident)*] $($items:tt)*) => {};
 }
 
 /// The cases of each group, in the order the `run_*` functions run them; hands them to `__each!`.
@@ -45,51 +84,85 @@ macro_rules! conformance_tests {
 #[macro_export]
 macro_rules! __cases {
     (core; $($how:tt)*) => {
-        $crate::__each!([
+        $crate::__each! {[
             absent_load
             round_trip
             empty_value
             overwrite_long_then_short
             all_byte_values
             large_value
+            value_lengths_around_boundaries
             slot_isolation
+            slot_names_across_the_alphabet
             visibility_across_handles
+            no_stale_value_after_another_handle_writes
             persistence_across_reopen
             concurrent_stores
+            readers_never_see_a_mix
             session_round_trip
-        ] $($how)*);
+            random_operations
+        ] $($how)*}
     };
     (delete; $($how:tt)*) => {
-        $crate::__each!([
+        $crate::__each! {[
             delete_then_load_is_absent
             delete_is_idempotent
             delete_leaves_other_slots
             store_after_delete
+            empty_value_after_delete
             delete_seen_by_other_handle
             delete_survives_reopen
-        ] $($how)*);
+            random_operations_with_delete
+        ] $($how)*}
     };
     (versioned; $($how:tt)*) => {
-        $crate::__each!([
+        $crate::__each! {[
             load_versioned_absent
             load_versioned_sees_plain_store
             store_if_absent_creates
             store_if_absent_on_present_conflicts
             store_if_stale_version_conflicts
             store_if_current_version_succeeds
+            store_if_version_on_never_written_slot_conflicts
+            store_if_on_an_empty_value
             plain_store_makes_version_stale
+            no_stale_version_after_another_handle_writes
+            store_if_is_atomic_against_store
             versioned_counter_race
-        ] $($how)*);
+            versions_survive_reopen
+            versions_never_repeat_across_reopen
+            random_operations_versioned
+        ] $($how)*}
     };
     (delete_versioned; $($how:tt)*) => {
-        $crate::__each!([
+        $crate::__each! {[
             delete_makes_version_stale
-        ] $($how)*);
+            load_versioned_after_delete
+            store_if_after_delete
+            store_if_is_atomic_against_delete
+            random_operations_all
+        ] $($how)*}
+    };
+    (crash; $($how:tt)*) => {
+        $crate::__each! {[
+            crash_keeps_acknowledged_stores
+        ] $($how)*}
+    };
+    (crash_delete; $($how:tt)*) => {
+        $crate::__each! {[
+            crash_keeps_deletes
+        ] $($how)*}
+    };
+    (crash_versioned; $($how:tt)*) => {
+        $crate::__each! {[
+            crash_keeps_versions
+        ] $($how)*}
     };
 }
 
-/// Expands a list of cases either into tests (`test <harness expression>`) or into awaited calls inside an
-/// async function (`run <harness reference>`).
+/// Expands a list of cases into tests (`test <harness expression>`), ignored tests (`ignored <harness
+/// expression>`, for crash cases of a harness that cannot crash), awaited calls inside an async function
+/// (`run <harness reference>`), or an array of their names (`names`).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __each {
@@ -104,9 +177,25 @@ macro_rules! __each {
             }
         )*
     };
+    ([$($case:ident)*] ignored $harness:expr) => {
+        $(
+            #[test]
+            #[ignore = "not run: the harness does not simulate crashes (implement Harness::crash, then add \
+                        `crash` to conformance_tests!)"]
+            fn $case() {
+                $crate::__private::block_on(async {
+                    let harness = $harness;
+                    $crate::cases::$case(&harness).await;
+                });
+            }
+        )*
+    };
     ([$($case:ident)*] run $harness:expr) => {
         $(
             $crate::cases::$case($harness).await;
         )*
+    };
+    ([$($case:ident)*] names) => {
+        [$(stringify!($case)),*]
     };
 }

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use session_conformance::{
-    async_trait, run_all, run_delete, run_delete_versioned, run_versioned, Harness, MemoryHarness,
+    async_trait, run_all, run_crash, run_crash_delete, run_crash_versioned, run_delete,
+    run_delete_versioned, run_versioned, Harness, MemoryHarness, NotRun,
 };
 use session_core::{
     ErrorKind, Expect, SessionDelete, SessionStorage, Slot, StorageError, Version, VersionedStorage,
@@ -50,24 +51,61 @@ enum Fault {
     DeletesAllSlots,
     /// `delete` restarts the slot's version counter, so versions repeat.
     RestartsVersionsAfterDelete,
+    /// Keys the map by the first 64 bytes of the slot name (a `VARCHAR(64)` key column).
+    KeyColumnOf64,
+    /// Keys the map by the lower-cased slot name (a case-insensitive collation).
+    CaseInsensitiveNames,
+    /// Finds slots with SQL `LIKE` semantics: `_` in a name matches any character of a stored name.
+    LikeLookup,
+    /// Stores values in 4 KiB chunks and, off by one, loses a last chunk of a single byte.
+    LosesOneByteLastChunk,
+    /// Handles that did not write the last value read a replica that lags one write behind.
+    LaggingReplica,
+    /// `store_if` writes stay in a transaction that is never committed: a reopen loses them.
+    UncommittedStoreIf,
+    /// Version numbers come from a counter kept in memory, which a reopen restarts.
+    VersionCounterInMemory,
+    /// `store_if(Expect::Absent)` tests for an empty value instead of absence.
+    EmptyIsAbsentForStoreIf,
+    /// `delete` leaves a tombstone that `load_versioned` returns as an empty value.
+    TombstoneInLoadVersioned,
+    /// `store_if` locks out other `store_if`s only; a plain `store` can land between its check and write.
+    StoreIfAtomicOnlyAgainstItself,
+    /// A version is the checksum of the value's first 64 bytes.
+    VersionOfFirst64Bytes,
+    /// Acknowledges a write before it is durable: a crash loses the last write of each slot.
+    WriteBehind,
 }
 
 const MIB: usize = 1 << 20;
+/// The chunk size of [`Fault::LosesOneByteLastChunk`].
+const CHUNK: usize = 4096;
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap()
 }
 
-/// One slot of the map: the value with the number of the write that stored it.
+/// One slot of the map: the value with the number of the write that stored it, what a lagging replica or
+/// the disk of a write-behind store hold, and whether the value came from an uncommitted `store_if`.
 #[derive(Debug, Default)]
 struct Cell {
     value: Option<(Bytes, u64)>,
     writes: u64,
+    /// The value before the last write, for [`Fault::LaggingReplica`] and [`Fault::WriteBehind`].
+    previous: Option<(Bytes, u64)>,
+    /// The last value written by a plain `store`, for [`Fault::UncommittedStoreIf`].
+    committed: Option<(Bytes, u64)>,
+    /// A deleted slot's tombstone, for [`Fault::TombstoneInLoadVersioned`].
+    tombstone: bool,
+    /// The handle that wrote last, for [`Fault::LaggingReplica`].
+    last_writer: u64,
 }
 
 impl Cell {
     fn write(&mut self, value: Option<Bytes>) -> u64 {
         self.writes += 1;
+        self.previous = self.value.take();
+        self.tombstone = false;
         self.value = value.map(|data| (data, self.writes));
         self.writes
     }
@@ -77,6 +115,18 @@ impl Cell {
             .as_ref()
             .map(|(_, write)| Version::from_u64(*write))
     }
+
+    /// The version as a storage with `fault` reports it.
+    fn version_with(&self, fault: Fault) -> Option<Version> {
+        match (fault, &self.value) {
+            (Fault::VersionOfFirst64Bytes, Some((data, _))) => {
+                let mut hasher = std::hash::DefaultHasher::new();
+                std::hash::Hasher::write(&mut hasher, &data[..data.len().min(64)]);
+                Some(Version::from_u64(std::hash::Hasher::finish(&hasher)))
+            }
+            _ => self.version(),
+        }
+    }
 }
 
 type Cells = Arc<Mutex<HashMap<String, Arc<Mutex<Cell>>>>>;
@@ -84,8 +134,12 @@ type Cells = Arc<Mutex<HashMap<String, Arc<Mutex<Cell>>>>>;
 #[derive(Debug)]
 struct FaultyStorage {
     fault: Fault,
+    /// This handle's number, for [`Fault::LaggingReplica`].
+    id: u64,
     cell: Arc<Mutex<Cell>>,
     all: Cells,
+    /// Taken by `store_if` only, for [`Fault::StoreIfAtomicOnlyAgainstItself`].
+    store_if_lock: Arc<tokio::sync::Mutex<()>>,
     /// What this handle last loaded or wrote, for [`Fault::CachesPerHandle`].
     cache: Mutex<Option<Option<Bytes>>>,
     /// Whether this handle deleted the slot, for [`Fault::DeletesOnlyInHandle`].
@@ -101,9 +155,13 @@ impl FaultyStorage {
     }
 
     fn check(&self, cell: &Cell, expect: &Expect) -> Result<(), StorageError> {
-        let matches = match (expect, cell.version()) {
+        let matches = match (expect, cell.version_with(self.fault)) {
             (Expect::Absent, None) => true,
-            (Expect::Absent, Some(_)) => self.fault == Fault::IgnoresExpectAbsent,
+            (Expect::Absent, Some(_)) => {
+                self.fault == Fault::IgnoresExpectAbsent
+                    || (self.fault == Fault::EmptyIsAbsentForStoreIf
+                        && cell.value.as_ref().is_some_and(|(data, _)| data.is_empty()))
+            }
             (Expect::Version(expected), Some(current)) => {
                 *expected == current || self.fault == Fault::AcceptsStaleVersion
             }
@@ -132,10 +190,12 @@ impl SessionStorage for FaultyStorage {
                 return Ok(cached);
             }
         }
-        let value = lock(&self.cell)
-            .value
-            .as_ref()
-            .map(|(data, _)| data.clone());
+        let value = {
+            let cell = lock(&self.cell);
+            let lagging = self.fault == Fault::LaggingReplica && cell.last_writer != self.id;
+            let shown = if lagging { &cell.previous } else { &cell.value };
+            shown.as_ref().map(|(data, _)| data.clone())
+        };
         let value = match value {
             None if self.fault == Fault::EmptyForAbsent => Some(Bytes::new()),
             value => value,
@@ -147,6 +207,9 @@ impl SessionStorage for FaultyStorage {
     async fn store(&self, data: Bytes) -> Result<(), StorageError> {
         let data = match self.fault {
             Fault::TruncatesLargeValues if data.len() > MIB => data.slice(..MIB),
+            Fault::LosesOneByteLastChunk if data.len() > CHUNK && data.len() % CHUNK == 1 => {
+                data.slice(..data.len() - 1)
+            }
             _ => data,
         };
         if self.fault == Fault::TearsWrites {
@@ -169,6 +232,8 @@ impl SessionStorage for FaultyStorage {
                     cell.write(value);
                 }
             }
+            cell.committed = cell.value.clone();
+            cell.last_writer = self.id;
         }
         self.remember(Some(data));
         Ok(())
@@ -197,7 +262,11 @@ impl SessionDelete for FaultyStorage {
             }
             Fault::RestartsVersionsAfterDelete => *lock(&self.cell) = Cell::default(),
             _ => {
-                lock(&self.cell).write(None);
+                let mut cell = lock(&self.cell);
+                cell.write(None);
+                cell.committed = None;
+                cell.last_writer = self.id;
+                cell.tombstone = self.fault == Fault::TombstoneInLoadVersioned;
             }
         }
         self.remember(None);
@@ -209,29 +278,47 @@ impl SessionDelete for FaultyStorage {
 impl VersionedStorage for FaultyStorage {
     async fn load_versioned(&self) -> Result<Option<(Bytes, Version)>, StorageError> {
         let cell = lock(&self.cell);
+        if cell.tombstone {
+            return Ok(Some((Bytes::new(), Version::from_u64(cell.writes))));
+        }
         Ok(cell
             .value
             .as_ref()
             .map(|(data, _)| data.clone())
-            .zip(cell.version()))
+            .zip(cell.version_with(self.fault)))
     }
 
     async fn store_if(&self, data: Bytes, expect: Expect) -> Result<Version, StorageError> {
-        if self.fault == Fault::RacyStoreIf {
+        let _serial = match self.fault {
+            Fault::StoreIfAtomicOnlyAgainstItself => Some(self.store_if_lock.lock().await),
+            _ => None,
+        };
+        if matches!(
+            self.fault,
+            Fault::RacyStoreIf | Fault::StoreIfAtomicOnlyAgainstItself
+        ) {
             self.check(&lock(&self.cell), &expect)?;
             // A window wide enough that concurrent writers reliably pass the check together, even on a
             // loaded machine (a bare yield was not always enough).
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
-        let write = {
+        let version = {
             let mut cell = lock(&self.cell);
-            if self.fault != Fault::RacyStoreIf {
+            if !matches!(
+                self.fault,
+                Fault::RacyStoreIf | Fault::StoreIfAtomicOnlyAgainstItself
+            ) {
                 self.check(&cell, &expect)?;
             }
-            cell.write(Some(data.clone()))
+            cell.write(Some(data.clone()));
+            cell.last_writer = self.id;
+            if self.fault != Fault::UncommittedStoreIf {
+                cell.committed = cell.value.clone();
+            }
+            cell.version_with(self.fault)
         };
         self.remember(Some(data));
-        Ok(Version::from_u64(write))
+        Ok(version.expect("a value was just written"))
     }
 }
 
@@ -240,6 +327,8 @@ impl VersionedStorage for FaultyStorage {
 struct FaultyHarness {
     fault: Fault,
     cells: Cells,
+    handles: std::sync::atomic::AtomicU64,
+    store_if_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl FaultyHarness {
@@ -247,6 +336,33 @@ impl FaultyHarness {
         FaultyHarness {
             fault,
             cells: Cells::default(),
+            handles: std::sync::atomic::AtomicU64::new(1),
+            store_if_lock: Arc::default(),
+        }
+    }
+
+    /// The key of the map a slot name is kept under, as the faulty backend computes it.
+    fn key(&self, slot: &str) -> String {
+        match self.fault {
+            Fault::KeysByPrefix => slot.get(..4).unwrap_or(slot).to_owned(),
+            Fault::KeyColumnOf64 => slot.get(..64).unwrap_or(slot).to_owned(),
+            Fault::CaseInsensitiveNames => slot.to_ascii_lowercase(),
+            Fault::LikeLookup => {
+                let like = |stored: &String| {
+                    stored.len() == slot.len()
+                        && stored
+                            .bytes()
+                            .zip(slot.bytes())
+                            .all(|(stored, wanted)| wanted == b'_' || stored == wanted)
+                };
+                let cells = lock(&self.cells);
+                let mut found: Vec<&String> = cells.keys().filter(|stored| like(stored)).collect();
+                found.sort();
+                found
+                    .first()
+                    .map_or_else(|| slot.to_owned(), |stored| (*stored).clone())
+            }
+            _ => slot.to_owned(),
         }
     }
 }
@@ -257,25 +373,44 @@ impl Harness for FaultyHarness {
 
     async fn open(&self, slot: &str) -> Result<FaultyStorage, StorageError> {
         Slot::new(slot)?;
-        let key = match self.fault {
-            Fault::KeysByPrefix => slot.get(..4).unwrap_or(slot),
-            _ => slot,
-        };
-        let cell = lock(&self.cells).entry(key.to_owned()).or_default().clone();
+        let key = self.key(slot);
+        let cell = lock(&self.cells).entry(key).or_default().clone();
         Ok(FaultyStorage {
             fault: self.fault,
+            id: self.handles.fetch_add(1, Ordering::SeqCst),
             cell,
             all: Arc::clone(&self.cells),
+            store_if_lock: Arc::clone(&self.store_if_lock),
             cache: Mutex::new(None),
             deleted_here: AtomicBool::new(false),
         })
     }
 
     async fn reopen(&self) -> Result<(), StorageError> {
+        let mut cells = lock(&self.cells);
         if self.fault == Fault::ForgetsOnReopen {
-            lock(&self.cells).clear();
+            cells.clear();
+        }
+        for cell in cells.values() {
+            let mut cell = lock(cell);
+            match self.fault {
+                Fault::UncommittedStoreIf => cell.value = cell.committed.clone(),
+                Fault::VersionCounterInMemory => cell.writes = 0,
+                _ => {}
+            }
         }
         Ok(())
+    }
+
+    /// A crash keeps what a correct map holds; a write-behind store loses each slot's last write.
+    async fn crash(&self) -> Result<(), StorageError> {
+        if self.fault == Fault::WriteBehind {
+            for cell in lock(&self.cells).values() {
+                let mut cell = lock(cell);
+                cell.value = cell.previous.clone();
+            }
+        }
+        self.reopen().await
     }
 }
 
@@ -286,6 +421,7 @@ enum Suite {
     Delete,
     Versioned,
     DeleteVersioned,
+    Crash,
 }
 
 async fn run_suite<H>(suite: Suite, harness: &H)
@@ -298,6 +434,16 @@ where
         Suite::Delete => run_delete(harness).await,
         Suite::Versioned => run_versioned(harness).await,
         Suite::DeleteVersioned => run_delete_versioned(harness).await,
+        Suite::Crash => {
+            let runs = [
+                run_crash(harness).await,
+                run_crash_delete(harness).await,
+                run_crash_versioned(harness).await,
+            ];
+            for run in runs {
+                run.expect("the harness simulates crashes");
+            }
+        }
     }
 }
 
@@ -324,8 +470,14 @@ async fn expect_caught(fault: Fault, suite: Suite, case: &str, detail: &str) {
         message.contains(detail),
         "{fault:?}: the message should contain {detail:?}, got: {message}"
     );
+    // A model case also lists the slots and the shrunk sequence.
+    let limit = if case.starts_with("random_operations") {
+        3000
+    } else {
+        500
+    };
     assert!(
-        message.len() < 500,
+        message.len() < limit,
         "{fault:?}: message too long: {message}"
     );
 }
@@ -361,16 +513,61 @@ caught! {
         "store_if (Absent on a present value) must fail with ErrorKind::Conflict";
     plain_store_keeping_version_is_caught: PlainStoreKeepsVersion in Versioned by "plain_store_makes_version_stale",
         "with the version from before a plain store) must fail with ErrorKind::Conflict";
-    racy_store_if_is_caught: RacyStoreIf in Versioned by "versioned_counter_race",
-        "instead of 200";
+    racy_store_if_is_caught: RacyStoreIf in Versioned by "store_if_is_atomic_against_store",
+        "the slot must hold the plain store's value";
     failing_delete_of_absent_is_caught: FailsDeletingAbsent in Delete by "delete_is_idempotent",
         "delete (of a never-written slot) returned an error: faulty: other error: nothing to delete";
-    handle_local_delete_is_caught: DeletesOnlyInHandle in Delete by "delete_seen_by_other_handle",
-        "handle A after a delete through handle B): got a value of 100 bytes";
+    handle_local_delete_is_caught: DeletesOnlyInHandle in Delete by "empty_value_after_delete",
+        "after deleting the empty value): got a value of 0 bytes";
     delete_of_all_slots_is_caught: DeletesAllSlots in Delete by "delete_leaves_other_slots",
         "expected a value of 64 bytes";
     repeated_versions_after_delete_are_caught: RestartsVersionsAfterDelete in DeleteVersioned by "delete_makes_version_stale",
         "store_if(Absent) after delete returned Version(";
+    key_column_limits_are_caught: KeyColumnOf64 in Core by "slot_names_across_the_alphabet",
+        "slots with related names): got";
+    case_insensitive_names_are_caught: CaseInsensitiveNames in Core by "slot_names_across_the_alphabet",
+        "slots with related names): got";
+    like_lookups_are_caught: LikeLookup in Core by "slot_names_across_the_alphabet",
+        "slots with related names): got";
+    lost_one_byte_chunks_are_caught: LosesOneByteLastChunk in Core by "value_lengths_around_boundaries",
+        "(after storing 4097 bytes): got 4096 bytes, expected 4097 bytes";
+    lagging_replicas_are_caught: LaggingReplica in Core by "round_trip",
+        "through a new handle): got nothing";
+    uncommitted_store_if_is_caught: UncommittedStoreIf in Versioned by "versions_survive_reopen",
+        "the value written by store_if was lost";
+    version_counters_in_memory_are_caught: VersionCounterInMemory in Versioned by "versions_survive_reopen",
+        "versions must never repeat";
+    empty_taken_for_absent_is_caught: EmptyIsAbsentForStoreIf in Versioned by "store_if_on_an_empty_value",
+        "Absent on an empty value stored by store_if(Absent)) must fail with ErrorKind::Conflict";
+    tombstones_are_caught: TombstoneInLoadVersioned in DeleteVersioned by "load_versioned_after_delete",
+        "expected Ok(None)";
+    store_if_racing_plain_stores_is_caught: StoreIfAtomicOnlyAgainstItself in Versioned by "store_if_is_atomic_against_store",
+        "the slot must hold the plain store's value";
+    versions_of_a_prefix_are_caught: VersionOfFirst64Bytes in Versioned by "random_operations_versioned",
+        "a random sequence of operations broke the contract (seed";
+    write_behind_is_caught: WriteBehind in Crash by "crash_keeps_acknowledged_stores",
+        "after a crash): got";
+}
+
+/// A harness that cannot crash its backend gets its crash cases back as not run, never as passed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crash_cases_of_a_harness_without_crash_are_not_run() {
+    let harness = MemoryHarness::new();
+    let not_run = run_crash(&harness).await.unwrap_err();
+    assert_eq!(
+        not_run,
+        NotRun {
+            cases: vec!["crash_keeps_acknowledged_stores"]
+        }
+    );
+    assert_eq!(
+        run_crash_versioned(&harness).await.unwrap_err().cases,
+        ["crash_keeps_versions"]
+    );
+    assert_eq!(
+        run_crash_delete(&harness).await.unwrap_err().cases,
+        ["crash_keeps_deletes"]
+    );
 }
 
 async fn passes_everything<H>(harness: H)
@@ -397,4 +594,5 @@ async fn memory_storage_passes_everything() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_map_without_fault_passes_everything() {
     passes_everything(FaultyHarness::new(Fault::None)).await;
+    run_suite(Suite::Crash, &FaultyHarness::new(Fault::None)).await;
 }

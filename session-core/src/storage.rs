@@ -77,7 +77,10 @@ pub trait SessionDelete: SessionStorage {
 ///   and [`delete`](SessionDelete::delete) included). On success it returns the version of the new value; on
 ///   mismatch it **must** fail with [`ErrorKind::Conflict`](crate::ErrorKind::Conflict) and write nothing.
 /// - A [`Version`] comes only from this storage; any write **must** give the slot a version that differs from
-///   the version of every different value it held before. Backends that version by content (file, sled) give
+///   the version of every different value it held before, also across restarts. `store_if` with a version
+///   the storage never made **must** write nothing and fail with
+///   [`ErrorKind::Conflict`](crate::ErrorKind::Conflict), or with
+///   [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) if the storage can tell. Backends that version by content (file, sled) give
 ///   equal values equal versions, which keeps compare-and-swap correct.
 #[async_trait]
 pub trait VersionedStorage: SessionStorage {

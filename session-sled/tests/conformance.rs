@@ -3,6 +3,10 @@
 //! `Harness::reopen` really closes the database (drops the only `sled::Db`, which releases sled's file lock)
 //! and opens it again at the same path, so the persistence cases read what sled wrote to disk. Opening
 //! succeeds only once the old database has let go of its exclusive lock, which proves it was closed.
+//!
+//! `Harness::crash` is a process kill: it copies the database's files as they are at that moment (what the
+//! kernel holds, without anything sled still buffers in memory and without the flush of a clean close) and
+//! opens the copy; the old database is never closed while the harness lives.
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -18,21 +22,37 @@ struct SledHarness {
     tree: Option<&'static str>,
     /// The open database; `None` only in the middle of a reopen.
     db: Mutex<Option<sled::Db>>,
+    /// The database directory in use: it changes with every crash.
+    path: Mutex<PathBuf>,
+    /// Databases left behind by crashes, kept open (never closed and flushed) until the harness is dropped.
+    crashed: Mutex<Vec<sled::Db>>,
 }
 
 impl SledHarness {
     fn new(tree: Option<&'static str>) -> SledHarness {
         let dir = tempfile::tempdir().expect("temp dir");
-        let db = open_db(dir.path().join("sessions.sled")).expect("open the database");
+        let path = dir.path().join("sessions.sled");
+        let db = open_db(&path).expect("open the database");
         SledHarness {
             dir,
             tree,
             db: Mutex::new(Some(db)),
+            path: Mutex::new(path),
+            crashed: Mutex::new(Vec::new()),
         }
     }
 
     fn path(&self) -> PathBuf {
-        self.dir.path().join("sessions.sled")
+        self.path.lock().expect("harness lock").clone()
+    }
+
+    /// Opens the database at `path` on a blocking thread and makes it the harness's.
+    async fn open_at(&self, path: PathBuf) -> Result<(), StorageError> {
+        let db = tokio::task::spawn_blocking(move || open_db(path))
+            .await
+            .expect("the open task ran")?;
+        *self.db.lock().expect("harness lock") = Some(db);
+        Ok(())
     }
 
     fn db(&self) -> sled::Db {
@@ -58,25 +78,47 @@ impl Harness for SledHarness {
         // The case holds no handle, so this is the last reference: dropping it closes the database.
         let closing = self.db.lock().expect("harness lock").take();
         drop(closing);
-        let path = self.path();
-        let db = tokio::task::spawn_blocking(move || open_db(path))
-            .await
-            .expect("the open task ran")?;
-        *self.db.lock().expect("harness lock") = Some(db);
-        Ok(())
+        self.open_at(self.path()).await
     }
+
+    async fn crash(&self) -> Result<(), StorageError> {
+        let running = self.db.lock().expect("harness lock").take();
+        self.crashed.lock().expect("harness lock").extend(running);
+        let from = self.path();
+        let crashes = self.crashed.lock().expect("harness lock").len();
+        let to = self.dir.path().join(format!("after-crash-{crashes}.sled"));
+        copy_dir(&from, &to).expect("copy the database's files");
+        *self.path.lock().expect("harness lock") = to.clone();
+        self.open_at(to).await
+    }
+}
+
+/// Copies the directory `from` (files and subdirectories) to the new directory `to`, owner-only.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir(to)?;
+    std::fs::set_permissions(to, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
 }
 
 /// The suite on the database's default tree.
 mod default_tree {
     use super::*;
 
-    conformance_tests!(SledHarness::new(None), delete, versioned);
+    conformance_tests!(SledHarness::new(None), delete, versioned, crash);
 }
 
 /// The suite on a named tree of the database.
 mod named_tree {
     use super::*;
 
-    conformance_tests!(SledHarness::new(Some("sessions")), delete, versioned);
+    conformance_tests!(SledHarness::new(Some("sessions")), delete, versioned, crash);
 }

@@ -117,3 +117,60 @@ fn whole_value(check: Check, got: Option<&[u8]>, values: &[Bytes], what: &str) -
     );
     tag
 }
+
+/// Lengths of the values of [`readers_never_see_a_mix`]: each crosses a common chunk or page size by a few
+/// bytes, so a storage that writes in pieces is caught between them.
+const MIXED_LENGTHS: [usize; 6] = [9, 4095, 4097, 65_539, 300_007, (1 << 20) + 3];
+
+/// 4 writers, each on its own handle, store values of very different lengths (9 bytes to 1 MiB + 3) while
+/// 2 readers on other handles load repeatedly: every load returns one whole written value, never a mix of
+/// two, a prefix, or bytes nobody wrote.
+pub async fn readers_never_see_a_mix<H: Harness>(h: &H) {
+    let cx = Ctx::new("readers_never_see_a_mix", h);
+    cx.run(async {
+        const MIX_WRITERS: usize = 4;
+        let slot = cx.fresh_slot();
+        let per_writer = MIXED_LENGTHS.len();
+        let values: Arc<[Bytes]> = (0..=MIX_WRITERS * per_writer)
+            .map(|tag| {
+                tagged(
+                    tag as u64,
+                    MIXED_LENGTHS[(tag * 7 + tag / per_writer) % per_writer],
+                )
+            })
+            .collect();
+        let setup = cx.open(&slot).await;
+        cx.store(
+            &setup,
+            &values[MIX_WRITERS * per_writer],
+            "the initial value",
+        )
+        .await;
+        let writing = Arc::new(AtomicUsize::new(MIX_WRITERS));
+        let mut tasks = JoinSet::new();
+        for _ in 0..2 {
+            let reader = cx.open(&slot).await;
+            tasks.spawn(read_until_done(
+                cx.check(),
+                reader,
+                Arc::clone(&values),
+                Arc::clone(&writing),
+            ));
+        }
+        for writer in 0..MIX_WRITERS {
+            let storage = cx.open(&slot).await;
+            let (check, values, writing) = (cx.check(), Arc::clone(&values), Arc::clone(&writing));
+            tasks.spawn(async move {
+                for value in &values[writer * per_writer..(writer + 1) * per_writer] {
+                    check.store(&storage, value, "a concurrent store").await;
+                    tokio::task::yield_now().await;
+                }
+                writing.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+        join_all(cx.check(), &mut tasks).await;
+        let last = cx.load(&setup, "after the concurrent stores").await;
+        whole_value(cx.check(), last.as_deref(), &values, "the final load");
+    })
+    .await;
+}

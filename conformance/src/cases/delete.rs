@@ -149,3 +149,32 @@ where
     })
     .await;
 }
+
+/// An empty value stored after a delete is an empty value, not absence, through every handle; a delete
+/// after it makes the slot absent again.
+pub async fn empty_value_after_delete<H: Harness>(h: &H)
+where
+    H::Storage: SessionDelete,
+{
+    let cx = Ctx::new("empty_value_after_delete", h);
+    cx.run(async {
+        let slot = cx.fresh_slot();
+        let (a, b) = (cx.open(&slot).await, cx.open(&slot).await);
+        cx.store(&a, &random_bytes(100), "a value").await;
+        delete(*cx, &a, "of the value").await;
+        cx.store(&a, &bytes::Bytes::new(), "an empty value after the delete")
+            .await;
+        cx.expect_load(
+            &a,
+            Some(b""),
+            "after storing an empty value over a deleted one",
+        )
+        .await;
+        cx.expect_load(&b, Some(b""), "the same, through another handle")
+            .await;
+        delete(*cx, &b, "of the empty value").await;
+        cx.expect_load(&a, None, "after deleting the empty value")
+            .await;
+    })
+    .await;
+}

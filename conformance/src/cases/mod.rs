@@ -5,39 +5,66 @@
 //! Errors of the storage fail the case with their `Display` and sources.
 //!
 //! - Core ([`run_all`](crate::run_all)): [`absent_load`], [`round_trip`], [`empty_value`],
-//!   [`overwrite_long_then_short`], [`all_byte_values`], [`large_value`], [`slot_isolation`],
-//!   [`visibility_across_handles`], [`persistence_across_reopen`], [`concurrent_stores`],
-//!   [`session_round_trip`].
+//!   [`overwrite_long_then_short`], [`all_byte_values`], [`large_value`],
+//!   [`value_lengths_around_boundaries`], [`slot_isolation`], [`slot_names_across_the_alphabet`],
+//!   [`visibility_across_handles`], [`no_stale_value_after_another_handle_writes`],
+//!   [`persistence_across_reopen`], [`concurrent_stores`], [`readers_never_see_a_mix`],
+//!   [`session_round_trip`], [`random_operations`].
 //! - Delete ([`run_delete`](crate::run_delete)): [`delete_then_load_is_absent`], [`delete_is_idempotent`],
-//!   [`delete_leaves_other_slots`], [`store_after_delete`], [`delete_seen_by_other_handle`],
-//!   [`delete_survives_reopen`].
+//!   [`delete_leaves_other_slots`], [`store_after_delete`], [`empty_value_after_delete`],
+//!   [`delete_seen_by_other_handle`], [`delete_survives_reopen`], [`random_operations_with_delete`].
 //! - Versioned ([`run_versioned`](crate::run_versioned)): [`load_versioned_absent`],
 //!   [`load_versioned_sees_plain_store`], [`store_if_absent_creates`],
 //!   [`store_if_absent_on_present_conflicts`], [`store_if_stale_version_conflicts`],
-//!   [`store_if_current_version_succeeds`], [`plain_store_makes_version_stale`], [`versioned_counter_race`].
+//!   [`store_if_current_version_succeeds`], [`store_if_version_on_never_written_slot_conflicts`],
+//!   [`store_if_on_an_empty_value`], [`plain_store_makes_version_stale`],
+//!   [`no_stale_version_after_another_handle_writes`], [`store_if_is_atomic_against_store`],
+//!   [`versioned_counter_race`], [`versions_survive_reopen`], [`versions_never_repeat_across_reopen`],
+//!   [`random_operations_versioned`].
 //! - Delete and versioned ([`run_delete_versioned`](crate::run_delete_versioned)):
-//!   [`delete_makes_version_stale`].
+//!   [`delete_makes_version_stale`], [`load_versioned_after_delete`], [`store_if_after_delete`],
+//!   [`store_if_is_atomic_against_delete`], [`random_operations_all`].
+//! - Crash ([`run_crash`](crate::run_crash) and its `_delete` / `_versioned` variants; need
+//!   [`Harness::crash`](crate::Harness::crash)): [`crash_keeps_acknowledged_stores`],
+//!   [`crash_keeps_deletes`], [`crash_keeps_versions`].
 
+mod atomicity;
 mod concurrency;
 mod delete;
 mod race;
+mod restart;
 mod slots;
 mod values;
 mod versioned;
 
-pub use self::concurrency::concurrent_stores;
+pub use self::atomicity::{store_if_is_atomic_against_delete, store_if_is_atomic_against_store};
+pub use self::concurrency::{concurrent_stores, readers_never_see_a_mix};
 pub use self::delete::{
     delete_is_idempotent, delete_leaves_other_slots, delete_seen_by_other_handle,
-    delete_survives_reopen, delete_then_load_is_absent, store_after_delete,
+    delete_survives_reopen, delete_then_load_is_absent, empty_value_after_delete,
+    store_after_delete,
 };
 pub use self::race::versioned_counter_race;
-pub use self::slots::{persistence_across_reopen, slot_isolation, visibility_across_handles};
+pub use self::restart::{
+    crash_keeps_acknowledged_stores, crash_keeps_deletes, crash_keeps_versions,
+    versions_never_repeat_across_reopen, versions_survive_reopen,
+};
+pub use self::slots::{
+    no_stale_value_after_another_handle_writes, persistence_across_reopen, slot_isolation,
+    slot_names_across_the_alphabet, visibility_across_handles,
+};
 pub use self::values::{
     absent_load, all_byte_values, empty_value, large_value, overwrite_long_then_short, round_trip,
-    session_round_trip,
+    session_round_trip, value_lengths_around_boundaries,
 };
 pub use self::versioned::{
-    delete_makes_version_stale, load_versioned_absent, load_versioned_sees_plain_store,
+    delete_makes_version_stale, load_versioned_absent, load_versioned_after_delete,
+    load_versioned_sees_plain_store, no_stale_version_after_another_handle_writes,
     plain_store_makes_version_stale, store_if_absent_creates, store_if_absent_on_present_conflicts,
-    store_if_current_version_succeeds, store_if_stale_version_conflicts,
+    store_if_after_delete, store_if_current_version_succeeds, store_if_on_an_empty_value,
+    store_if_stale_version_conflicts, store_if_version_on_never_written_slot_conflicts,
+};
+pub use crate::model::{
+    random_operations, random_operations_all, random_operations_versioned,
+    random_operations_with_delete,
 };

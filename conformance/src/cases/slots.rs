@@ -98,3 +98,101 @@ pub async fn persistence_across_reopen<H: Harness>(h: &H) {
     })
     .await;
 }
+
+/// Names that real key schemes mix up: a name and the same name in another case, `_` against another
+/// character (a SQL `LIKE` wildcard), every punctuation character against a letter, names of the longest
+/// length the harness allows that differ only in their last byte, names that share their first 64, 128 or
+/// 191 bytes (common key-column limits), and a name and its every prefix down to its stem. Each slot gets
+/// its own value; every slot then loads its own value through a new handle.
+pub async fn slot_names_across_the_alphabet<H: Harness>(h: &H) {
+    let cx = Ctx::new("slot_names_across_the_alphabet", h);
+    cx.run(async {
+        let names = related_names(&cx.fresh_slot(), h.max_slot_len().clamp(16, 255));
+        let mut slots = Vec::with_capacity(names.len());
+        for (i, name) in names.iter().enumerate() {
+            let storage = cx.open(name).await;
+            let value = random_bytes(16 + i);
+            cx.store(&storage, &value, &format!("slot {name:?}")).await;
+            slots.push((name, value));
+        }
+        for (name, value) in &slots {
+            let storage = cx.open(name).await;
+            let doing = format!(
+                "slot {name:?}, after storing into {} slots with related names",
+                names.len()
+            );
+            cx.expect_load(&storage, Some(value), &doing).await;
+        }
+    })
+    .await;
+}
+
+/// The names of [`slot_names_across_the_alphabet`], all starting with `stem` and at most `max` bytes long.
+fn related_names(stem: &str, max: usize) -> Vec<String> {
+    let stem = &stem[..stem.len().min(max.saturating_sub(2).max(1))];
+    let mut names = vec![
+        format!("{stem}a"),
+        format!("{stem}A"),
+        format!("{stem}_"),
+        format!("{stem}x"),
+    ];
+    for punctuation in ['.', ':', '@', '+', '=', '-'] {
+        names.push(format!("{stem}{punctuation}"));
+    }
+    let fill = |len: usize, last: char| {
+        let mut name = stem.to_owned();
+        while name.len() + 1 < len {
+            name.push(if name.len().is_multiple_of(2) {
+                'k'
+            } else {
+                'Q'
+            });
+        }
+        name.push(last);
+        name
+    };
+    for len in [64, 65, 128, 129, 191, 192, 255] {
+        if len <= max && len > stem.len() + 1 {
+            names.push(fill(len, 'y'));
+            names.push(fill(len, 'z'));
+        }
+    }
+    names.push(fill(max, '0'));
+    names.push(fill(max, '1'));
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// A handle that loaded (or wrote) a value never serves it again after another handle wrote: a load
+/// through handle A, a store through handle B, and A loads B's value; likewise the other way, several times.
+pub async fn no_stale_value_after_another_handle_writes<H: Harness>(h: &H) {
+    let cx = Ctx::new("no_stale_value_after_another_handle_writes", h);
+    cx.run(async {
+        let slot = cx.fresh_slot();
+        let (a, b) = (cx.open(&slot).await, cx.open(&slot).await);
+        let mut last = random_bytes(40);
+        cx.store(&a, &last, "the first value through handle A")
+            .await;
+        for round in 0..4 {
+            let (reader, writer) = if round % 2 == 0 { (&a, &b) } else { (&b, &a) };
+            cx.expect_load(
+                reader,
+                Some(&last),
+                &format!("round {round}, before the other handle writes"),
+            )
+            .await;
+            let next = random_bytes(40 + round);
+            cx.store(
+                writer,
+                &next,
+                &format!("round {round}, through the other handle"),
+            )
+            .await;
+            let doing = format!("round {round}, right after the other handle wrote");
+            cx.expect_load(reader, Some(&next), &doing).await;
+            last = next;
+        }
+    })
+    .await;
+}

@@ -155,6 +155,37 @@ pub async fn large_value<H: Harness>(h: &H) {
     .await;
 }
 
+/// The lengths around which storages that split, pad or buffer values go wrong: powers of two and common
+/// page, chunk and column sizes, each at one byte less, exactly, and one byte more.
+const BOUNDARIES: [usize; 11] = [
+    64, 256, 1024, 4096, 8192, 16_384, 65_536, 131_072, 262_144, 1_000_000, 1_048_576,
+];
+
+/// Values of every length around 64, 256, 1024, 4096, 8192, 16384, 65536, 131072, 262144, 1000000 and
+/// 1048576 bytes (one byte less, exactly, one byte more), each of random
+/// bytes, come back whole through the handle that stored them and through a new one; written one after the
+/// other into one slot, and so also each over a value of a neighbouring length.
+pub async fn value_lengths_around_boundaries<H: Harness>(h: &H) {
+    let cx = Ctx::new("value_lengths_around_boundaries", h);
+    cx.run(async {
+        let slot = cx.fresh_slot();
+        let storage = cx.open(&slot).await;
+        for boundary in BOUNDARIES {
+            for len in [boundary - 1, boundary + 1, boundary] {
+                let value = random_bytes(len);
+                let what = format!("{len} bytes");
+                cx.store(&storage, &value, &what).await;
+                cx.expect_load(&storage, Some(&value), &format!("after storing {what}"))
+                    .await;
+                let other = cx.open(&slot).await;
+                let doing = format!("after storing {what}, through a new handle");
+                cx.expect_load(&other, Some(&value), &doing).await;
+            }
+        }
+    })
+    .await;
+}
+
 /// [`SessionStorageExt::store_session`] / [`load_session`](SessionStorageExt::load_session) return an equal
 /// session, stored as exactly its encoding: [`fixtures::full`] and [`fixtures::with_peers`]`(1000)`.
 pub async fn session_round_trip<H: Harness>(h: &H) {

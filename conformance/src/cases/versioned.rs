@@ -310,3 +310,216 @@ where
     })
     .await;
 }
+
+/// A version that names a value of one slot means nothing on a slot that was never written: `store_if`
+/// with it conflicts there and leaves the slot absent (a version comes only from the state it names).
+pub async fn store_if_version_on_never_written_slot_conflicts<H: Harness>(h: &H)
+where
+    H::Storage: VersionedStorage,
+{
+    let cx = Ctx::new("store_if_version_on_never_written_slot_conflicts", h);
+    cx.run(async {
+        let written = cx.open(&cx.fresh_slot()).await;
+        let version = store_if(
+            *cx,
+            &written,
+            &random_bytes(30),
+            Expect::Absent,
+            "a value elsewhere",
+        )
+        .await;
+        let empty = store_if(
+            *cx,
+            &cx.open(&cx.fresh_slot()).await,
+            &Bytes::new(),
+            Expect::Absent,
+            "an empty value elsewhere",
+        )
+        .await;
+        let never = cx.open(&cx.fresh_slot()).await;
+        for (what, version) in [("a value", version), ("an empty value", empty)] {
+            let doing =
+                format!("on a never-written slot, with the version of {what} of another slot");
+            store_if_conflicts(
+                *cx,
+                &never,
+                &random_bytes(20),
+                Expect::Version(version),
+                &doing,
+            )
+            .await;
+            cx.expect_load(&never, None, &format!("after store_if {doing}"))
+                .await;
+        }
+    })
+    .await;
+}
+
+/// An empty value is a value: `load_versioned` returns it with a version, `store_if(Absent)` on it
+/// conflicts, and `store_if` with its version succeeds; also when the empty value came from a plain
+/// `store`.
+pub async fn store_if_on_an_empty_value<H: Harness>(h: &H)
+where
+    H::Storage: VersionedStorage,
+{
+    let cx = Ctx::new("store_if_on_an_empty_value", h);
+    cx.run(async {
+        let empty = Bytes::new();
+        for plain in [false, true] {
+            let how = if plain { "a plain store" } else { "store_if(Absent)" };
+            let storage = cx.open(&cx.fresh_slot()).await;
+            let version = if plain {
+                cx.store(&storage, &empty, "an empty value").await;
+                match load_versioned(*cx, &storage, "of an empty value").await {
+                    Some((data, version)) if data.is_empty() => version,
+                    Some((data, _)) => cx.fail(format_args!(
+                        "load_versioned of an empty value stored by {how} returned {} bytes",
+                        data.len()
+                    )),
+                    None => cx.fail(format_args!(
+                        "load_versioned of an empty value stored by {how} returned Ok(None): an empty value \
+                         is not absence"
+                    )),
+                }
+            } else {
+                store_if(*cx, &storage, &empty, Expect::Absent, "an empty value on a new slot").await
+            };
+            expect_versioned(*cx, &storage, &empty, &version, &format!("an empty value stored by {how}")).await;
+            let doing = format!("Absent on an empty value stored by {how}");
+            store_if_conflicts(*cx, &storage, &random_bytes(10), Expect::Absent, &doing).await;
+            cx.expect_load(&storage, Some(b""), &format!("after store_if {doing}")).await;
+            let value = random_bytes(10);
+            let doing = format!("with the version of an empty value stored by {how}");
+            let new = store_if(*cx, &storage, &value, Expect::Version(version.clone()), &doing).await;
+            expect_new_version(*cx, &version, &new, &format!("store_if {doing}"));
+            expect_versioned(*cx, &storage, &value, &new, &format!("after store_if {doing}")).await;
+        }
+    })
+    .await;
+}
+
+/// A handle that read a version never serves it again after another handle wrote: handle A reads
+/// `(value, version)`, handle B stores another value, then A's `load_versioned` returns B's value with a new
+/// version and A's `store_if` with the old version conflicts.
+pub async fn no_stale_version_after_another_handle_writes<H: Harness>(h: &H)
+where
+    H::Storage: VersionedStorage,
+{
+    let cx = Ctx::new("no_stale_version_after_another_handle_writes", h);
+    cx.run(async {
+        let slot = cx.fresh_slot();
+        let (a, b) = (cx.open(&slot).await, cx.open(&slot).await);
+        let first = random_bytes(50);
+        let old = store_if(*cx, &a, &first, Expect::Absent, "the first value through A").await;
+        expect_versioned(*cx, &a, &first, &old, "through A, before B writes").await;
+        let second = random_bytes(60);
+        cx.store(&b, &second, "another value through B").await;
+        let Some((got, new)) = load_versioned(*cx, &a, "through A after B wrote").await else {
+            cx.fail("load_versioned through A after B wrote returned Ok(None)");
+        };
+        cx.same(
+            Some(&got),
+            Some(&second),
+            "load_versioned through A after B wrote",
+        );
+        expect_new_version(*cx, &old, &new, "load_versioned through A after B wrote");
+        let doing = "through A with the version A read before B wrote";
+        store_if_conflicts(*cx, &a, &random_bytes(5), Expect::Version(old), doing).await;
+        expect_versioned(*cx, &b, &second, &new, "through B after A's conflict").await;
+    })
+    .await;
+}
+
+/// After a delete, `load_versioned` returns `Ok(None)` on every handle, also for a deleted empty value.
+pub async fn load_versioned_after_delete<H: Harness>(h: &H)
+where
+    H::Storage: SessionDelete + VersionedStorage,
+{
+    let cx = Ctx::new("load_versioned_after_delete", h);
+    cx.run(async {
+        for value in [random_bytes(70), Bytes::new()] {
+            let slot = cx.fresh_slot();
+            let (a, b) = (cx.open(&slot).await, cx.open(&slot).await);
+            store_if(*cx, &a, &value, Expect::Absent, "a value").await;
+            load_versioned(*cx, &b, "before the delete").await;
+            cx.ok(a.delete().await, "delete of the value");
+            for (handle, storage) in [("A", &a), ("B", &b)] {
+                let doing = format!("through {handle} after deleting {} bytes", value.len());
+                if let Some((data, version)) = load_versioned(*cx, storage, &doing).await {
+                    cx.fail(format_args!(
+                        "load_versioned {doing} returned {} bytes with {version:?}, expected Ok(None)",
+                        data.len()
+                    ));
+                }
+            }
+        }
+    })
+    .await;
+}
+
+/// A deleted slot is absent to `store_if` too: `store_if(Absent)` succeeds on it (no tombstone counts as a
+/// value), and the version of a deleted empty value conflicts.
+pub async fn store_if_after_delete<H: Harness>(h: &H)
+where
+    H::Storage: SessionDelete + VersionedStorage,
+{
+    let cx = Ctx::new("store_if_after_delete", h);
+    cx.run(async {
+        let storage = cx.open(&cx.fresh_slot()).await;
+        let empty = store_if(
+            *cx,
+            &storage,
+            &Bytes::new(),
+            Expect::Absent,
+            "an empty value",
+        )
+        .await;
+        cx.ok(storage.delete().await, "delete of the empty value");
+        let doing = "with the version of a deleted empty value";
+        store_if_conflicts(
+            *cx,
+            &storage,
+            &random_bytes(9),
+            Expect::Version(empty.clone()),
+            doing,
+        )
+        .await;
+        let value = random_bytes(9);
+        let new = store_if(
+            *cx,
+            &storage,
+            &value,
+            Expect::Absent,
+            "Absent after deleting an empty value",
+        )
+        .await;
+        expect_versioned(
+            *cx,
+            &storage,
+            &value,
+            &new,
+            "after store_if(Absent) on a deleted slot",
+        )
+        .await;
+        cx.ok(storage.delete().await, "delete of the value");
+        cx.ok(storage.delete().await, "a second delete");
+        let again = random_bytes(11);
+        let last = store_if(
+            *cx,
+            &storage,
+            &again,
+            Expect::Absent,
+            "Absent after two deletes",
+        )
+        .await;
+        expect_versioned(
+            *cx,
+            &storage,
+            &again,
+            &last,
+            "after store_if(Absent) after two deletes",
+        )
+        .await;
+    })
+    .await;
+}

@@ -1,0 +1,166 @@
+//! `store_if` racing the other writes: its check and its write are one atomic step against plain `store`
+//! and `delete` too, not only against other `store_if`s.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use session_core::{
+    ErrorKind, Expect, SessionDelete, SessionStorage, StorageError, Version, VersionedStorage,
+};
+use tokio::sync::Barrier;
+
+use super::versioned::load_versioned;
+use crate::check::Check;
+use crate::context::Ctx;
+use crate::data::tagged;
+use crate::Harness;
+
+/// How many races each case runs.
+const RACES: u64 = 40;
+
+/// Races `store_if` with the slot's current version against a plain `store` on another handle, and
+/// `store_if(Absent)` on an absent slot against a plain `store`, 40 times each. Whatever the order, the
+/// plain store must win: either it came first and the `store_if` conflicts, or it came after and replaces
+/// the `store_if`'s value. A slot left with the `store_if`'s value means the check and the write were split
+/// and the plain store landed between them.
+pub async fn store_if_is_atomic_against_store<H: Harness>(h: &H)
+where
+    H::Storage: VersionedStorage,
+{
+    let cx = Ctx::new("store_if_is_atomic_against_store", h);
+    cx.run(async {
+        for round in 0..RACES {
+            race(&cx, round, round % 2 == 0).await;
+        }
+    })
+    .await;
+}
+
+/// Races `store_if` with the slot's current version against a `delete` on another handle, 40 times: the
+/// slot must end absent, since either the delete came first (the `store_if` conflicts) or after.
+pub async fn store_if_is_atomic_against_delete<H: Harness>(h: &H)
+where
+    H::Storage: SessionDelete + VersionedStorage,
+{
+    let cx = Ctx::new("store_if_is_atomic_against_delete", h);
+    cx.run(async {
+        for round in 0..RACES {
+            race_delete(&cx, round).await;
+        }
+    })
+    .await;
+}
+
+/// One race against a plain store; `from_absent` races `store_if(Absent)` on an absent slot instead.
+async fn race<H: Harness>(cx: &Ctx<'_, H>, round: u64, from_absent: bool)
+where
+    H::Storage: VersionedStorage,
+{
+    let slot = cx.fresh_slot();
+    let (setup, racer, other) = (
+        cx.open(&slot).await,
+        cx.open(&slot).await,
+        cx.open(&slot).await,
+    );
+    let expect = if from_absent {
+        Expect::Absent
+    } else {
+        cx.store(&setup, &tagged(3 * round, 64), "the value before the race")
+            .await;
+        current_version(cx.check(), &setup).await
+    };
+    let conditional = tagged(3 * round + 1, 64);
+    let plain = tagged(3 * round + 2, 64);
+    let rival = plain.clone();
+    let result = run_race(cx.check(), racer, conditional, expect, async move {
+        other.store(rival).await
+    })
+    .await;
+    let after = cx.load(&setup, "after the race").await;
+    cx.same(
+        after.as_deref(),
+        Some(&plain),
+        format_args!(
+            "after store_if raced a plain store (round {round}; store_if {}), the slot must hold the plain \
+             store's value whatever the order",
+            outcome(&result)
+        ),
+    );
+}
+
+/// One race against a delete.
+async fn race_delete<H: Harness>(cx: &Ctx<'_, H>, round: u64)
+where
+    H::Storage: SessionDelete + VersionedStorage,
+{
+    let slot = cx.fresh_slot();
+    let (setup, racer, other) = (
+        cx.open(&slot).await,
+        cx.open(&slot).await,
+        cx.open(&slot).await,
+    );
+    cx.store(&setup, &tagged(2 * round, 64), "the value before the race")
+        .await;
+    let expect = current_version(cx.check(), &setup).await;
+    let conditional = tagged(2 * round + 1, 64);
+    let result = run_race(cx.check(), racer, conditional, expect, async move {
+        other.delete().await
+    })
+    .await;
+    let after = cx.load(&setup, "after the race").await;
+    cx.same(
+        after.as_deref(),
+        None,
+        format_args!(
+            "after store_if raced a delete (round {round}; store_if {}), the slot must be absent whatever the \
+             order",
+            outcome(&result)
+        ),
+    );
+}
+
+/// The version of the slot's current value.
+async fn current_version(check: Check, storage: &impl VersionedStorage) -> Expect {
+    match load_versioned(check, storage, "before the race").await {
+        Some((_, version)) => Expect::Version(version),
+        None => check.fail("load_versioned right after a store returned Ok(None)"),
+    }
+}
+
+/// Starts `store_if(conditional, expect)` on `racer` and the `rival` write at the same moment; returns the
+/// `store_if`'s result. Any error but a conflict fails the case, and so does an error of the rival.
+async fn run_race<S: VersionedStorage + 'static>(
+    check: Check,
+    racer: S,
+    conditional: Bytes,
+    expect: Expect,
+    rival: impl std::future::Future<Output = Result<(), StorageError>>,
+) -> Result<Version, StorageError> {
+    let barrier = Arc::new(Barrier::new(2));
+    let gate = Arc::clone(&barrier);
+    let conditional_write = tokio::spawn(async move {
+        gate.wait().await;
+        racer.store_if(conditional, expect).await
+    });
+    barrier.wait().await;
+    check.ok(rival.await, "the rival write of the race");
+    let result = match conditional_write.await {
+        Ok(result) => result,
+        Err(err) => std::panic::resume_unwind(err.into_panic()),
+    };
+    if let Err(err) = &result {
+        if err.kind() != ErrorKind::Conflict {
+            check.error(err, "store_if in a race");
+        }
+    }
+    result
+}
+
+/// How a race's `store_if` ended, for messages.
+fn outcome(result: &Result<Version, StorageError>) -> &'static str {
+    if result.is_ok() {
+        "succeeded"
+    } else {
+        "conflicted"
+    }
+}
