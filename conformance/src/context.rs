@@ -1,8 +1,12 @@
 //! What every case starts from: its name, the harness, fresh slot names, a time limit, and joining the
 //! tasks it spawns.
 
+use std::any::Any;
 use std::future::Future;
 use std::ops::Deref;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::task::JoinSet;
@@ -70,13 +74,20 @@ impl<'h, H: Harness> Ctx<'h, H> {
         }
     }
 
-    /// Runs the body of the case, failing it when it takes longer than [`CASE_TIMEOUT`].
+    /// Runs the body of the case, failing it when it takes longer than [`CASE_TIMEOUT`], and when the
+    /// storage panics (a storage must not), with the panic's message.
     pub(crate) async fn run(&self, body: impl Future<Output = ()>) {
-        if tokio::time::timeout(CASE_TIMEOUT, body).await.is_err() {
-            self.check.fail(format_args!(
+        match CatchUnwind::new(tokio::time::timeout(CASE_TIMEOUT, body)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => self.check.fail(format_args!(
                 "did not finish within {} s (a storage call hangs?)",
                 CASE_TIMEOUT.as_secs()
-            ));
+            )),
+            Err(payload) if is_case_failure(&*payload) => resume_unwind(payload),
+            Err(payload) => self.check.fail(format_args!(
+                "the storage panicked, which it must never do: {}",
+                panic_message(&*payload)
+            )),
         }
     }
 }
@@ -87,6 +98,46 @@ impl<H> Deref for Ctx<'_, H> {
     fn deref(&self) -> &Check {
         &self.check
     }
+}
+
+/// A future that turns a panic while polling `F` into an `Err` with the panic's payload.
+pub(crate) struct CatchUnwind<F>(Pin<Box<F>>);
+
+impl<F: Future> CatchUnwind<F> {
+    pub(crate) fn new(future: F) -> Self {
+        CatchUnwind(Box::pin(future))
+    }
+}
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, Box<dyn Any + Send>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.get_mut().0.as_mut();
+        match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => Poll::Ready(Err(payload)),
+        }
+    }
+}
+
+/// The text of a panic's payload.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| {
+            payload
+                .downcast_ref::<&str>()
+                .map(|text| (*text).to_owned())
+        })
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
+/// Whether a panic is a case reporting a broken rule (which passes through as it is).
+fn is_case_failure(payload: &(dyn Any + Send)) -> bool {
+    panic_message(payload).starts_with("conformance case `")
 }
 
 /// Waits for every task of `tasks`; a task's panic is re-raised as it is (its message already names the

@@ -69,22 +69,22 @@
 //! | `SessionStorage`: two handles on one slot see the same data | `visibility_across_handles`, `no_stale_value_after_another_handle_writes`, `round_trip`, `random_*` |
 //! | handles on different slots never see each other's data | `slot_isolation`, `slot_names_across_the_alphabet`, `delete_leaves_other_slots`, `random_*` |
 //! | `load` is `Ok(None)` iff nothing is stored; absence is never an `Err` | `absent_load`, `delete_then_load_is_absent`, `random_*` |
-//! | stored bytes come back exactly; an empty value is not absence | `round_trip`, `empty_value`, `all_byte_values`, `large_value`, `value_lengths_around_boundaries`, `overwrite_long_then_short`, `session_round_trip`, `empty_value_after_delete`, `random_*` |
+//! | stored bytes come back exactly; an empty value is not absence | `round_trip`, `empty_value`, `all_byte_values`, `values_that_look_like_other_formats`, `large_value`, `value_lengths_around_boundaries`, `overwrite_long_then_short`, `session_round_trip`, `empty_value_after_delete`, `random_*` |
 //! | `store` is atomic: a load sees the old or the new value, never a mix or a prefix | `concurrent_stores`, `readers_never_see_a_mix` |
 //! | concurrent stores leave exactly one of the written values | `concurrent_stores`, `readers_never_see_a_mix` |
 //! | once `store` returns `Ok`, the value is durable as the backend promises | `persistence_across_reopen`, `delete_survives_reopen`, `random_*` (reopens); `crash_keeps_acknowledged_stores`, `crash_keeps_deletes`, `crash_keeps_versions` (with [`Harness::crash`]) |
-//! | no panic; every method finishes in bounded time | every case: a panic fails it, and [`CASE_TIMEOUT`] turns a hang into a failure |
+//! | no panic; every method finishes in bounded time | every case: a storage's panic fails it as such, and [`CASE_TIMEOUT`] turns a hang into a failure (in the model cases, 30 s per operation, with the seed) |
 //! | errors carry the most precise kind | `Conflict` for every refused `store_if`; `Conflict` or `InvalidInput` for a version the storage never made (`random_*`) |
 //! | `SessionDelete`: `delete` is idempotent | `delete_is_idempotent`, `random_*` |
 //! | after `delete`, every handle loads `Ok(None)` | `delete_then_load_is_absent`, `delete_seen_by_other_handle`, `load_versioned_after_delete`, `empty_value_after_delete`, `random_*` |
 //! | `delete` leaves other slots untouched | `delete_leaves_other_slots`, `random_*` |
-//! | `VersionedStorage`: `load_versioned` returns the value with the version of exactly that value, `None` when absent | `load_versioned_absent`, `load_versioned_sees_plain_store`, `load_versioned_after_delete`, `store_if_on_an_empty_value`, `random_*` |
+//! | `VersionedStorage`: `load_versioned` returns the value with the version of exactly that value, `None` when absent | `versions_name_their_values_under_concurrency`, `load_versioned_absent`, `load_versioned_sees_plain_store`, `load_versioned_after_delete`, `store_if_on_an_empty_value`, `random_*` |
 //! | `store_if` writes only if the slot matches `expect`, atomically against every write (`store` and `delete` too) | `store_if_absent_creates`, `store_if_absent_on_present_conflicts`, `store_if_on_an_empty_value`, `store_if_current_version_succeeds`, `versioned_counter_race`, `store_if_is_atomic_against_store`, `store_if_is_atomic_against_delete`, `store_if_after_delete`, `random_*` |
-//! | on success `store_if` returns the new value's version | `store_if_absent_creates`, `store_if_current_version_succeeds`, `random_*` |
+//! | on success `store_if` returns the new value's version | `store_if_absent_creates`, `store_if_current_version_succeeds`, `store_if_of_the_same_bytes`, `versions_name_their_values_under_concurrency`, `random_*` |
 //! | on mismatch `store_if` fails with `Conflict` and writes nothing | `store_if_absent_on_present_conflicts`, `store_if_stale_version_conflicts`, `store_if_version_on_never_written_slot_conflicts`, `random_*` |
 //! | any write gives a version different from every different value's before, also across restarts | `plain_store_makes_version_stale`, `delete_makes_version_stale`, `no_stale_version_after_another_handle_writes`, `versions_survive_reopen`, `versions_never_repeat_across_reopen`, `crash_keeps_versions`, `random_*` |
 //! | a version the storage never made is refused and writes nothing | `store_if_version_on_never_written_slot_conflicts`, `random_*` |
-//! | `Harness::open` accepts every valid name up to `max_slot_len` | `slot_names_across_the_alphabet`, `random_*` |
+//! | `Harness::open` accepts every valid name up to `max_slot_len`, and refuses (never shortens) longer ones | `slot_names_across_the_alphabet`, `random_*` |
 //! | `Harness::reopen` / `Harness::crash` restart the backend (cleanly / without a clean shutdown) | relied on by the persistence and crash cases |
 //!
 //! What the suite cannot see from outside, and what stands in for it:

@@ -90,6 +90,7 @@ macro_rules! __cases {
             empty_value
             overwrite_long_then_short
             all_byte_values
+            values_that_look_like_other_formats
             large_value
             value_lengths_around_boundaries
             slot_isolation
@@ -129,6 +130,8 @@ macro_rules! __cases {
             no_stale_version_after_another_handle_writes
             store_if_is_atomic_against_store
             versioned_counter_race
+            versions_name_their_values_under_concurrency
+            store_if_of_the_same_bytes
             versions_survive_reopen
             versions_never_repeat_across_reopen
             random_operations_versioned

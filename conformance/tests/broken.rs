@@ -75,6 +75,14 @@ enum Fault {
     VersionOfFirst64Bytes,
     /// Acknowledges a write before it is durable: a crash loses the last write of each slot.
     WriteBehind,
+    /// `store_if` writes, then reads the version back in a second step (which may be a later write's).
+    ReadsVersionBack,
+    /// `store_if` of the bytes already stored skips the write but returns a new version.
+    SkipsUnchangedStoreIf,
+    /// Keys the map by the name without trailing dots (as some file systems store names).
+    StripsTrailingDots,
+    /// Panics when it loads an empty value.
+    PanicsOnEmptyValue,
 }
 
 const MIB: usize = 1 << 20;
@@ -196,6 +204,10 @@ impl SessionStorage for FaultyStorage {
             let shown = if lagging { &cell.previous } else { &cell.value };
             shown.as_ref().map(|(data, _)| data.clone())
         };
+        if self.fault == Fault::PanicsOnEmptyValue && value.as_ref().is_some_and(Bytes::is_empty) {
+            let nothing: &[u8] = &[];
+            let _ = nothing[0];
+        }
         let value = match value {
             None if self.fault == Fault::EmptyForAbsent => Some(Bytes::new()),
             value => value,
@@ -310,6 +322,13 @@ impl VersionedStorage for FaultyStorage {
             ) {
                 self.check(&cell, &expect)?;
             }
+            let unchanged = cell
+                .value
+                .as_ref()
+                .is_some_and(|(current, _)| *current == data);
+            if self.fault == Fault::SkipsUnchangedStoreIf && unchanged {
+                return Ok(Version::from_u64(cell.writes + 1_000_000));
+            }
             cell.write(Some(data.clone()));
             cell.last_writer = self.id;
             if self.fault != Fault::UncommittedStoreIf {
@@ -318,6 +337,10 @@ impl VersionedStorage for FaultyStorage {
             cell.version_with(self.fault)
         };
         self.remember(Some(data));
+        if self.fault == Fault::ReadsVersionBack {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            return Ok(lock(&self.cell).version().expect("a value was written"));
+        }
         Ok(version.expect("a value was just written"))
     }
 }
@@ -347,6 +370,7 @@ impl FaultyHarness {
             Fault::KeysByPrefix => slot.get(..4).unwrap_or(slot).to_owned(),
             Fault::KeyColumnOf64 => slot.get(..64).unwrap_or(slot).to_owned(),
             Fault::CaseInsensitiveNames => slot.to_ascii_lowercase(),
+            Fault::StripsTrailingDots => slot.trim_end_matches('.').to_owned(),
             Fault::LikeLookup => {
                 let like = |stored: &String| {
                     stored.len() == slot.len()
@@ -547,6 +571,14 @@ caught! {
         "a random sequence of operations broke the contract (seed";
     write_behind_is_caught: WriteBehind in Crash by "crash_keeps_acknowledged_stores",
         "after a crash): got";
+    versions_read_back_apart_are_caught: ReadsVersionBack in Versioned by "versions_name_their_values_under_concurrency",
+        "a version must name exactly one value";
+    skipped_unchanged_writes_are_caught: SkipsUnchangedStoreIf in Versioned by "store_if_of_the_same_bytes",
+        "load_versioned (after writing the same bytes again) returned Version(";
+    stripped_trailing_dots_are_caught: StripsTrailingDots in Core by "slot_names_across_the_alphabet",
+        "slots with related names): got";
+    panics_are_reported_as_such: PanicsOnEmptyValue in Core by "empty_value",
+        "the storage panicked, which it must never do: index out of bounds";
 }
 
 /// A harness that cannot crash its backend gets its crash cases back as not run, never as passed.

@@ -15,8 +15,10 @@ use crate::context::Ctx;
 use crate::data::tagged;
 use crate::Harness;
 
-/// How many races each case runs.
-const RACES: u64 = 40;
+/// How many races each case runs. Race `n` starts the `store_if` `n % 3` and the rival `(n / 3) % 3` task
+/// yields after their common start, so that the rounds sweep the possible interleavings instead of hoping
+/// for them.
+const RACES: u64 = 54;
 
 /// Races `store_if` with the slot's current version against a plain `store` on another handle, and
 /// `store_if(Absent)` on an absent slot against a plain `store`, 40 times each. Whatever the order, the
@@ -72,7 +74,7 @@ where
     let conditional = tagged(3 * round + 1, 64);
     let plain = tagged(3 * round + 2, 64);
     let rival = plain.clone();
-    let result = run_race(cx.check(), racer, conditional, expect, async move {
+    let result = run_race(cx.check(), round, racer, conditional, expect, async move {
         other.store(rival).await
     })
     .await;
@@ -103,7 +105,7 @@ where
         .await;
     let expect = current_version(cx.check(), &setup).await;
     let conditional = tagged(2 * round + 1, 64);
-    let result = run_race(cx.check(), racer, conditional, expect, async move {
+    let result = run_race(cx.check(), round, racer, conditional, expect, async move {
         other.delete().await
     })
     .await;
@@ -131,6 +133,7 @@ async fn current_version(check: Check, storage: &impl VersionedStorage) -> Expec
 /// `store_if`'s result. Any error but a conflict fails the case, and so does an error of the rival.
 async fn run_race<S: VersionedStorage + 'static>(
     check: Check,
+    round: u64,
     racer: S,
     conditional: Bytes,
     expect: Expect,
@@ -140,9 +143,11 @@ async fn run_race<S: VersionedStorage + 'static>(
     let gate = Arc::clone(&barrier);
     let conditional_write = tokio::spawn(async move {
         gate.wait().await;
+        yields(round % 3).await;
         racer.store_if(conditional, expect).await
     });
     barrier.wait().await;
+    yields((round / 3) % 3).await;
     check.ok(rival.await, "the rival write of the race");
     let result = match conditional_write.await {
         Ok(result) => result,
@@ -154,6 +159,13 @@ async fn run_race<S: VersionedStorage + 'static>(
         }
     }
     result
+}
+
+/// Yields to the scheduler `n` times.
+async fn yields(n: u64) {
+    for _ in 0..n {
+        tokio::task::yield_now().await;
+    }
 }
 
 /// How a race's `store_if` ended, for messages.

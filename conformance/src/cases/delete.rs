@@ -120,9 +120,27 @@ where
         cx.store(&a, &value, "through handle A").await;
         cx.expect_load(&b, Some(&value), "handle B after a store through handle A")
             .await;
-        delete(*cx, &b, "through handle B").await;
-        cx.expect_load(&a, None, "handle A after a delete through handle B")
+        cx.expect_load(&a, Some(&value), "handle A after its own store")
             .await;
+        delete(*cx, &b, "through handle B").await;
+        cx.expect_load(
+            &a,
+            None,
+            "handle A, which had loaded the value, after a delete through handle B",
+        )
+        .await;
+        let again = random_bytes(90);
+        cx.store(&b, &again, "through handle B after the delete")
+            .await;
+        cx.expect_load(&a, Some(&again), "handle A after B stored again")
+            .await;
+        delete(*cx, &a, "through handle A").await;
+        cx.expect_load(
+            &b,
+            None,
+            "handle B, which had stored the value, after a delete through handle A",
+        )
+        .await;
         let c = cx.open(&slot).await;
         cx.expect_load(&c, None, "a handle opened after the delete")
             .await;

@@ -5,7 +5,8 @@
 //! Errors of the storage fail the case with their `Display` and sources.
 //!
 //! - Core ([`run_all`](crate::run_all)): [`absent_load`], [`round_trip`], [`empty_value`],
-//!   [`overwrite_long_then_short`], [`all_byte_values`], [`large_value`],
+//!   [`overwrite_long_then_short`], [`all_byte_values`], [`values_that_look_like_other_formats`],
+//!   [`large_value`],
 //!   [`value_lengths_around_boundaries`], [`slot_isolation`], [`slot_names_across_the_alphabet`],
 //!   [`visibility_across_handles`], [`no_stale_value_after_another_handle_writes`],
 //!   [`persistence_across_reopen`], [`concurrent_stores`], [`readers_never_see_a_mix`],
@@ -19,7 +20,8 @@
 //!   [`store_if_current_version_succeeds`], [`store_if_version_on_never_written_slot_conflicts`],
 //!   [`store_if_on_an_empty_value`], [`plain_store_makes_version_stale`],
 //!   [`no_stale_version_after_another_handle_writes`], [`store_if_is_atomic_against_store`],
-//!   [`versioned_counter_race`], [`versions_survive_reopen`], [`versions_never_repeat_across_reopen`],
+//!   [`versioned_counter_race`], [`versions_name_their_values_under_concurrency`],
+//!   [`store_if_of_the_same_bytes`], [`versions_survive_reopen`], [`versions_never_repeat_across_reopen`],
 //!   [`random_operations_versioned`].
 //! - Delete and versioned ([`run_delete_versioned`](crate::run_delete_versioned)):
 //!   [`delete_makes_version_stale`], [`load_versioned_after_delete`], [`store_if_after_delete`],
@@ -44,7 +46,7 @@ pub use self::delete::{
     delete_survives_reopen, delete_then_load_is_absent, empty_value_after_delete,
     store_after_delete,
 };
-pub use self::race::versioned_counter_race;
+pub use self::race::{versioned_counter_race, versions_name_their_values_under_concurrency};
 pub use self::restart::{
     crash_keeps_acknowledged_stores, crash_keeps_deletes, crash_keeps_versions,
     versions_never_repeat_across_reopen, versions_survive_reopen,
@@ -55,14 +57,15 @@ pub use self::slots::{
 };
 pub use self::values::{
     absent_load, all_byte_values, empty_value, large_value, overwrite_long_then_short, round_trip,
-    session_round_trip, value_lengths_around_boundaries,
+    session_round_trip, value_lengths_around_boundaries, values_that_look_like_other_formats,
 };
 pub use self::versioned::{
     delete_makes_version_stale, load_versioned_absent, load_versioned_after_delete,
     load_versioned_sees_plain_store, no_stale_version_after_another_handle_writes,
     plain_store_makes_version_stale, store_if_absent_creates, store_if_absent_on_present_conflicts,
-    store_if_after_delete, store_if_current_version_succeeds, store_if_on_an_empty_value,
-    store_if_stale_version_conflicts, store_if_version_on_never_written_slot_conflicts,
+    store_if_after_delete, store_if_current_version_succeeds, store_if_of_the_same_bytes,
+    store_if_on_an_empty_value, store_if_stale_version_conflicts,
+    store_if_version_on_never_written_slot_conflicts,
 };
 pub use crate::model::{
     random_operations, random_operations_all, random_operations_versioned,

@@ -1,12 +1,17 @@
-//! Many writers incrementing one counter through compare-and-swap.
+//! Many writers replacing one value through compare-and-swap: a counter that loses no increment, and
+//! versions that always name their values.
 
-use session_core::{ErrorKind, Expect, VersionedStorage};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use session_core::{ErrorKind, Expect, Version, VersionedStorage};
 use tokio::task::JoinSet;
 
 use super::versioned::load_versioned;
 use crate::check::Check;
 use crate::context::{join_all, Ctx};
-use crate::data::{counter, counter_value};
+use crate::data::{counter, counter_value, tag_of, tagged};
 use crate::Harness;
 
 const WRITERS: u64 = 8;
@@ -84,4 +89,105 @@ fn parse(check: Check, data: &[u8], what: &str) -> u64 {
             data.len()
         ))
     })
+}
+
+/// A version as somebody was given it: with the tag of its value, and by which call.
+type Sighting = (Version, u64, &'static str);
+
+/// Writers in this race and readers beside it.
+const NAMING_WRITERS: u64 = 4;
+const NAMING_WRITES: u64 = 12;
+const NAMING_READERS: usize = 2;
+
+/// While 4 writers replace a value through `load_versioned` / `store_if` (each value a distinct tag) and 2
+/// readers call `load_versioned` over and over, every version anybody is given names one value: the version
+/// `store_if` returned for a value is the one readers see with it, and no version ever comes with two
+/// different values. A storage that reads (or writes) value and version in two steps shows here.
+pub async fn versions_name_their_values_under_concurrency<H: Harness>(h: &H)
+where
+    H::Storage: VersionedStorage,
+{
+    let cx = Ctx::new("versions_name_their_values_under_concurrency", h);
+    cx.run(async {
+        let slot = cx.fresh_slot();
+        let setup = cx.open(&slot).await;
+        let first = cx.ok(
+            setup.store_if(tagged(0, 24), Expect::Absent).await,
+            "store_if(Absent) of the first value",
+        );
+        let seen: Arc<Mutex<Vec<Sighting>>> = Arc::new(Mutex::new(vec![(first, 0, "store_if")]));
+        let writing = Arc::new(AtomicUsize::new(NAMING_WRITERS as usize));
+        let mut tasks = JoinSet::new();
+        for writer in 0..NAMING_WRITERS {
+            let (check, storage) = (cx.check(), cx.open(&slot).await);
+            let (seen, writing) = (Arc::clone(&seen), Arc::clone(&writing));
+            tasks.spawn(async move {
+                for write in 0..NAMING_WRITES {
+                    let tag = 1 + writer * NAMING_WRITES + write;
+                    let (data, version) = match load_versioned(check, &storage, "by a writer").await {
+                        Some(found) => found,
+                        None => check.fail("load_versioned returned Ok(None) while the slot held a value"),
+                    };
+                    record(check, &seen, version.clone(), &data, "load_versioned");
+                    match storage.store_if(tagged(tag, 24), Expect::Version(version)).await {
+                        Ok(new) => lock(&seen).push((new, tag, "store_if")),
+                        Err(err) if err.kind() == ErrorKind::Conflict => {}
+                        Err(err) => check.error(&err, "store_if of a tagged value"),
+                    }
+                }
+                writing.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+        for _ in 0..NAMING_READERS {
+            let (check, storage) = (cx.check(), cx.open(&slot).await);
+            let (seen, writing) = (Arc::clone(&seen), Arc::clone(&writing));
+            tasks.spawn(async move {
+                while writing.load(Ordering::SeqCst) > 0 {
+                    if let Some((data, version)) = load_versioned(check, &storage, "by a reader").await {
+                        record(check, &seen, version, &data, "load_versioned");
+                    }
+                    tokio::task::yield_now().await;
+                }
+            });
+        }
+        join_all(cx.check(), &mut tasks).await;
+        let seen = lock(&seen);
+        let mut named: HashMap<&Version, (u64, &str)> = HashMap::new();
+        for (version, tag, by) in seen.iter() {
+            match named.get(version) {
+                Some((other, first_by)) if other != tag => cx.fail(format_args!(
+                    "{version:?} came with value #{other} (from {first_by}) and with value #{tag} (from {by}): a \
+                     version must name exactly one value (is the version read or written apart from the value?)"
+                )),
+                Some(_) => {}
+                None => {
+                    named.insert(version, (*tag, by));
+                }
+            }
+        }
+    })
+    .await;
+}
+
+/// Records the tag of `data` with `version`, failing on bytes that are no written value.
+fn record(
+    check: Check,
+    seen: &Mutex<Vec<Sighting>>,
+    version: Version,
+    data: &[u8],
+    by: &'static str,
+) {
+    let Some(tag) = tag_of(data).filter(|_| data.len() == 24) else {
+        check.fail(format_args!(
+            "{by} returned {} bytes that are no written value",
+            data.len()
+        ));
+    };
+    lock(seen).push((version, tag, by));
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -1,5 +1,7 @@
 //! Cases across slots, handles and restarts.
 
+use session_core::SessionStorage;
+
 use crate::context::Ctx;
 use crate::data::random_bytes;
 use crate::Harness;
@@ -74,15 +76,21 @@ pub async fn visibility_across_handles<H: Harness>(h: &H) {
     .await;
 }
 
-/// A stored value survives dropping every handle and [`Harness::reopen`], and so does an overwrite; an
+/// A stored value survives dropping every handle and [`Harness::reopen`], and so does each overwrite, with
+/// values that caches and chunking treat specially (500 bytes, empty, exactly 64 KiB, over 1 MiB); an
 /// unwritten slot stays absent.
 pub async fn persistence_across_reopen<H: Harness>(h: &H) {
     let cx = Ctx::new("persistence_across_reopen", h);
     cx.run(async {
         let slot = cx.fresh_slot();
         let unwritten = cx.fresh_slot();
-        for round in ["first", "second"] {
-            let value = random_bytes(500);
+        for (round, len) in [
+            ("first", 500),
+            ("empty", 0),
+            ("64 KiB", 65_536),
+            ("1 MiB + 5", (1 << 20) + 5),
+        ] {
+            let value = random_bytes(len);
             let storage = cx.open(&slot).await;
             cx.store(&storage, &value, &format!("the {round} value"))
                 .await;
@@ -100,10 +108,13 @@ pub async fn persistence_across_reopen<H: Harness>(h: &H) {
 }
 
 /// Names that real key schemes mix up: a name and the same name in another case, `_` against another
-/// character (a SQL `LIKE` wildcard), every punctuation character against a letter, names of the longest
-/// length the harness allows that differ only in their last byte, names that share their first 64, 128 or
-/// 191 bytes (common key-column limits), and a name and its every prefix down to its stem. Each slot gets
-/// its own value; every slot then loads its own value through a new handle.
+/// character (a SQL `LIKE` wildcard), every punctuation character against a letter and against nothing (a
+/// trailing `.` that a file system drops, a `.session` that looks like an extension), names of the longest
+/// length the harness allows that differ only in their last byte, and names that share their first 64, 128
+/// or 191 bytes (common key-column limits), each next to the stem they all extend and to the stem without its
+/// last byte. Each slot gets its own value; every slot then loads its own value through a new handle. A
+/// harness that allows less than 255 bytes must refuse a longer name, or keep it apart from its first
+/// `max_slot_len` bytes.
 pub async fn slot_names_across_the_alphabet<H: Harness>(h: &H) {
     let cx = Ctx::new("slot_names_across_the_alphabet", h);
     cx.run(async {
@@ -123,18 +134,52 @@ pub async fn slot_names_across_the_alphabet<H: Harness>(h: &H) {
             );
             cx.expect_load(&storage, Some(value), &doing).await;
         }
+        over_the_limit(&cx, h.max_slot_len()).await;
     })
     .await;
+}
+
+/// When the harness allows less than 255 bytes, a name one byte over the limit is refused by `open`, or
+/// else kept apart from the same name cut to the limit (never silently shortened).
+async fn over_the_limit<H: Harness>(cx: &Ctx<'_, H>, max: usize) {
+    if !(16..255).contains(&max) {
+        return;
+    }
+    let mut long = cx.fresh_slot();
+    while long.len() <= max {
+        long.push('w');
+    }
+    long.truncate(max + 1);
+    let Ok(storage) = cx.harness().open(&long).await else {
+        return;
+    };
+    let cut = cx.open(&long[..max]).await;
+    let (long_value, cut_value) = (random_bytes(21), random_bytes(22));
+    let stored = storage.store(long_value.clone()).await;
+    if stored.is_err() {
+        return;
+    }
+    cx.store(&cut, &cut_value, "the name cut to max_slot_len")
+        .await;
+    let doing = format!(
+        "a name of max_slot_len + 1 = {} bytes, which open accepted",
+        max + 1
+    );
+    cx.expect_load(&storage, Some(&long_value), &doing).await;
 }
 
 /// The names of [`slot_names_across_the_alphabet`], all starting with `stem` and at most `max` bytes long.
 fn related_names(stem: &str, max: usize) -> Vec<String> {
     let stem = &stem[..stem.len().min(max.saturating_sub(2).max(1))];
     let mut names = vec![
+        stem.to_owned(),
         format!("{stem}a"),
         format!("{stem}A"),
         format!("{stem}_"),
         format!("{stem}x"),
+        format!("{stem}.."),
+        format!("{stem}.session"),
+        stem[..stem.len() - 1].to_owned(),
     ];
     for punctuation in ['.', ':', '@', '+', '=', '-'] {
         names.push(format!("{stem}{punctuation}"));

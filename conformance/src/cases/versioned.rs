@@ -523,3 +523,32 @@ where
     })
     .await;
 }
+
+/// `store_if` of the bytes the slot already holds is a write like any other: the version it returns is
+/// current, so the next `store_if` with it succeeds, and `load_versioned` reports a version that works too.
+pub async fn store_if_of_the_same_bytes<H: Harness>(h: &H)
+where
+    H::Storage: VersionedStorage,
+{
+    let cx = Ctx::new("store_if_of_the_same_bytes", h);
+    cx.run(async {
+        let storage = cx.open(&cx.fresh_slot()).await;
+        let value = random_bytes(48);
+        let first = store_if(*cx, &storage, &value, Expect::Absent, "a value").await;
+        let doing = "of the same bytes again, with their version";
+        let again = store_if(*cx, &storage, &value, Expect::Version(first), doing).await;
+        expect_versioned(
+            *cx,
+            &storage,
+            &value,
+            &again,
+            "after writing the same bytes again",
+        )
+        .await;
+        let next = random_bytes(49);
+        let doing = "with the version returned by writing the same bytes again";
+        let last = store_if(*cx, &storage, &next, Expect::Version(again), doing).await;
+        expect_versioned(*cx, &storage, &next, &last, "after the next write").await;
+    })
+    .await;
+}

@@ -293,11 +293,28 @@ fn length(rng: &mut Rng) -> usize {
     }
 }
 
+/// Starts of values that storages may take for something else (compressed, text with a byte-order mark, a
+/// database file): one fresh value in eight starts with one of them.
+const MAGIC: &[&[u8]] = &[
+    b"\x1f\x8b\x08",
+    b"\x28\xb5\x2f\xfd",
+    b"\x78\x9c",
+    b"\xef\xbb\xbf",
+    b"\xff\xfe",
+    b"SQLite format 3\0",
+    b"\r\n",
+];
+
 /// The bytes of [`Value::Fresh`].
 pub(crate) fn fresh(len: usize, seed: u64) -> Vec<u8> {
     let mut rng = Rng::with_seed(seed);
     let mut data = vec![0; len];
     rng.fill(&mut data);
+    if rng.u32(..8) == 0 {
+        let magic = MAGIC[rng.usize(..MAGIC.len())];
+        let n = magic.len().min(len);
+        data[..n].copy_from_slice(&magic[..n]);
+    }
     data
 }
 

@@ -18,6 +18,8 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
+use std::time::Duration;
 
 use bytes::Bytes;
 use session_core::{ErrorKind, Expect, StorageError, Version};
@@ -25,7 +27,27 @@ use session_core::{ErrorKind, Expect, StorageError, Version};
 use super::gen::{fresh, variant, ExpectSpec, Op, Value};
 use super::subject::{Caps, Subject};
 use crate::check::{difference, report};
+use crate::context::{panic_message, CatchUnwind};
 use crate::Harness;
+
+/// How long one operation may take before the run reports it as hanging (with its seed and steps, which the
+/// case's own time limit could not report).
+const STEP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Runs one step of the model: a storage call that hangs or panics is a mismatch like any other.
+async fn guarded<T>(what: impl Future<Output = Result<T, String>>) -> Result<T, String> {
+    match CatchUnwind::new(tokio::time::timeout(STEP_TIMEOUT, what)).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(_)) => Err(format!(
+            "did not finish within {} s (a storage call hangs?)",
+            STEP_TIMEOUT.as_secs()
+        )),
+        Err(payload) => Err(format!(
+            "the storage panicked, which it must never do: {}",
+            panic_message(&*payload)
+        )),
+    }
+}
 
 /// Where and how the storage left the model: the step (`None`: while learning the slots' initial state)
 /// and what differed.
@@ -190,16 +212,16 @@ impl<'h, H: Harness> Run<'h, H> {
     /// run left), then each operation, comparing every result with the model; then loads every slot through
     /// a new handle; last, if the storage can, deletes the slots again. Stops at the first mismatch.
     pub(crate) async fn execute(mut self, ops: &[Op]) -> Result<(), Mismatch> {
-        self.learn_initial_state()
+        guarded(self.learn_initial_state())
             .await
             .map_err(|what| Mismatch { step: None, what })?;
         for (at, op) in ops.iter().enumerate() {
-            self.step(op).await.map_err(|what| Mismatch {
+            guarded(self.step(op)).await.map_err(|what| Mismatch {
                 step: Some(at),
                 what: format!("{op}: {what}"),
             })?;
         }
-        self.final_check().await.map_err(|what| Mismatch {
+        guarded(self.final_check()).await.map_err(|what| Mismatch {
             step: Some(ops.len()),
             what,
         })?;
@@ -360,14 +382,13 @@ impl<'h, H: Harness> Run<'h, H> {
     /// Every slot, loaded through a handle opened now, holds what the model says.
     async fn final_check(&mut self) -> Result<(), String> {
         for slot in 0..self.slots.len() {
-            let got = self.open(slot).await?.load().await.map_err(failed)?;
+            let context = |what: String| {
+                format!("after the last step, a load of slot #{slot} through a new handle: {what}")
+            };
+            let storage = self.open(slot).await.map_err(context)?;
+            let got = storage.load().await.map_err(|err| context(failed(err)))?;
             let want = self.slots[slot].value.clone();
-            same(got.as_deref(), want.as_deref()).map_err(|what| {
-                format!(
-                    "after the last step, slot {:?} through a new handle: {what}",
-                    self.names[slot]
-                )
-            })?;
+            same(got.as_deref(), want.as_deref()).map_err(context)?;
         }
         Ok(())
     }
