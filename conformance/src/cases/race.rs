@@ -98,11 +98,15 @@ type Sighting = (Version, u64, &'static str);
 const NAMING_WRITERS: u64 = 4;
 const NAMING_WRITES: u64 = 12;
 const NAMING_READERS: usize = 2;
+/// Tasks that replace the value with plain stores meanwhile, and how often each does.
+const NAMING_PLAIN_WRITERS: u64 = 2;
+const NAMING_PLAIN_WRITES: u64 = 20;
 
-/// While 4 writers replace a value through `load_versioned` / `store_if` (each value a distinct tag) and 2
-/// readers call `load_versioned` over and over, every version anybody is given names one value: the version
-/// `store_if` returned for a value is the one readers see with it, and no version ever comes with two
-/// different values. A storage that reads (or writes) value and version in two steps shows here.
+/// While 4 writers replace a value through `load_versioned` / `store_if`, 2 more replace it with plain
+/// stores (each value a distinct tag) and 2 readers call `load_versioned` over and over, every version
+/// anybody is given names one value: the version `store_if` returned for a value is the one readers see
+/// with it, and no version ever comes with two different values. A storage that reads (or writes) value and
+/// version in two steps shows here.
 pub async fn versions_name_their_values_under_concurrency<H: Harness>(h: &H)
 where
     H::Storage: VersionedStorage,
@@ -116,7 +120,9 @@ where
             "store_if(Absent) of the first value",
         );
         let seen: Arc<Mutex<Vec<Sighting>>> = Arc::new(Mutex::new(vec![(first, 0, "store_if")]));
-        let writing = Arc::new(AtomicUsize::new(NAMING_WRITERS as usize));
+        let writing = Arc::new(AtomicUsize::new(
+            (NAMING_WRITERS + NAMING_PLAIN_WRITERS) as usize,
+        ));
         let mut tasks = JoinSet::new();
         for writer in 0..NAMING_WRITERS {
             let (check, storage) = (cx.check(), cx.open(&slot).await);
@@ -134,6 +140,18 @@ where
                         Err(err) if err.kind() == ErrorKind::Conflict => {}
                         Err(err) => check.error(&err, "store_if of a tagged value"),
                     }
+                }
+                writing.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+        for plain in 0..NAMING_PLAIN_WRITERS {
+            let (check, storage) = (cx.check(), cx.open(&slot).await);
+            let writing = Arc::clone(&writing);
+            tasks.spawn(async move {
+                for write in 0..NAMING_PLAIN_WRITES {
+                    let tag = 1_000_000 + plain * NAMING_PLAIN_WRITES + write;
+                    check.store(&storage, &tagged(tag, 24), "a plain store beside the race").await;
+                    tokio::task::yield_now().await;
                 }
                 writing.fetch_sub(1, Ordering::SeqCst);
             });

@@ -7,8 +7,9 @@ use crate::context::Ctx;
 use crate::data::random_bytes;
 use crate::{fixtures, Harness};
 
-/// The size of the value of [`large_value`]: 5 MiB.
-const LARGE_LEN: usize = 5 << 20;
+/// The sizes of the values of [`large_value`]: 5 MiB, and one byte over 16 MiB (where a `MEDIUMBLOB` column
+/// and several protocol frames end).
+const LARGE_LENS: [(usize, &str); 2] = [(5 << 20, "5 MiB"), ((16 << 20) + 1, "16 MiB + 1 byte")];
 
 /// `load` on a slot that was never written returns `Ok(None)`, every time and on every handle.
 pub async fn absent_load<H: Harness>(h: &H) {
@@ -184,23 +185,21 @@ pub async fn values_that_look_like_other_formats<H: Harness>(h: &H) {
     .await;
 }
 
-/// A value of 5 MiB of random bytes comes back whole.
+/// Values of 5 MiB and of 16 MiB + 1 byte of random bytes come back whole.
 pub async fn large_value<H: Harness>(h: &H) {
     let cx = Ctx::new("large_value", h);
     cx.run(async {
         let slot = cx.fresh_slot();
         let storage = cx.open(&slot).await;
-        let value = random_bytes(LARGE_LEN);
-        cx.store(&storage, &value, "5 MiB").await;
-        cx.expect_load(&storage, Some(&value), "after storing 5 MiB")
-            .await;
-        let other = cx.open(&slot).await;
-        cx.expect_load(
-            &other,
-            Some(&value),
-            "after storing 5 MiB, through a new handle",
-        )
-        .await;
+        for (len, what) in LARGE_LENS {
+            let value = random_bytes(len);
+            cx.store(&storage, &value, what).await;
+            cx.expect_load(&storage, Some(&value), &format!("after storing {what}"))
+                .await;
+            let other = cx.open(&slot).await;
+            let doing = format!("after storing {what}, through a new handle");
+            cx.expect_load(&other, Some(&value), &doing).await;
+        }
     })
     .await;
 }
