@@ -119,6 +119,21 @@ impl S3Storage {
     }
 }
 
+/// The ETag a version holds: versions of this storage are ETags, which are visible ASCII (`"..."` or
+/// `W/"..."`); anything else was never made by it and could not even be sent as an `If-Match` header.
+fn etag_of(version: &Version) -> Result<&str, StorageError> {
+    std::str::from_utf8(version.as_bytes())
+        .ok()
+        .filter(|etag| !etag.is_empty() && etag.bytes().all(|byte| byte.is_ascii_graphic()))
+        .ok_or_else(|| {
+            StorageError::new(
+                ErrorKind::InvalidInput,
+                BACKEND,
+                format!("{version:?} is not a version of an S3 storage (not an ETag)"),
+            )
+        })
+}
+
 /// The version of the object whose ETag is `etag`; a server that sends no ETag cannot do versioned writes.
 fn version_of(etag: Option<String>, operation: &str) -> Result<Version, StorageError> {
     match etag {
@@ -165,20 +180,34 @@ impl VersionedStorage for S3Storage {
         self.check_conditional_writes().await?;
         let etag = match &expect {
             Expect::Absent => None,
-            Expect::Version(version) => {
-                Some(std::str::from_utf8(version.as_bytes()).map_err(|_| {
-                    StorageError::new(
-                        ErrorKind::InvalidInput,
-                        BACKEND,
-                        format!("{version:?} is not a version of an S3 storage (not an ETag)"),
-                    )
-                })?)
-            }
+            Expect::Version(version) => Some(etag_of(version)?),
         };
         let precondition = etag.map_or(Precondition::Absent, Precondition::Matches);
         let etag = self
             .put(self.key(), data, precondition, Action::StoreIf)
             .await?;
         version_of(etag, "PutObject")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_etags_are_versions_of_this_storage() {
+        for etag in ["\"abc\"", "W/\"x-1\""] {
+            assert_eq!(etag_of(&Version::from_bytes(etag)).unwrap(), etag);
+        }
+        for foreign in [
+            &b"SQLite format 3\0"[..],
+            b"",
+            b"a b",
+            b"\xff\xfe",
+            b"\"a\r\n\"",
+        ] {
+            let err = etag_of(&Version::from_bytes(foreign)).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{foreign:?}");
+        }
     }
 }
