@@ -36,6 +36,7 @@ pub mod codec;
 mod error;
 mod ext;
 mod memory;
+mod patch;
 mod session;
 mod slot;
 mod storage;
@@ -50,6 +51,7 @@ pub use crate::codec::CodecError;
 pub use crate::error::{BoxError, ErrorKind, StorageError};
 pub use crate::ext::SessionStorageExt;
 pub use crate::memory::{MemoryStorage, MemoryStore};
+pub use crate::patch::{DcChange, DcKey, Patch, UpdateCounters};
 pub use crate::session::{
     DcEntry, DcFlags, DeviceInfo, Peer, PeerClass, PeerId, PeerKind, Session, TempAuthKey,
     UnknownSections, UpdateState, User,

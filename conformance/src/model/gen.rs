@@ -259,8 +259,8 @@ fn op(rng: &mut Rng, caps: Caps, slots: usize, written: &mut usize) -> Op {
 /// A value to write; `written` counts the bytes of fresh values so far.
 fn value(rng: &mut Rng, written: &mut usize) -> Value {
     match rng.u32(..100) {
-        0..=14 => Value::Variant { seed: rng.u64(..) },
-        15..=21 => Value::Earlier {
+        0..=24 => Value::Variant { seed: rng.u64(..) },
+        25..=31 => Value::Earlier {
             back: rng.usize(1..4),
         },
         _ => {
@@ -318,17 +318,24 @@ pub(crate) fn fresh(len: usize, seed: u64) -> Vec<u8> {
     data
 }
 
-/// The bytes of [`Value::Variant`] of `current`.
+/// The bytes of [`Value::Variant`] of `current`: one bit flipped in its second half (where a storage that
+/// looks only at a value's start sees no change), one bit flipped anywhere, a byte added or removed at the
+/// end, or the same bytes again.
 pub(crate) fn variant(current: &[u8], seed: u64) -> Vec<u8> {
     let mut rng = Rng::with_seed(seed);
     let mut data = current.to_vec();
-    match rng.u32(..4) {
-        0 if !data.is_empty() => {
-            let at = rng.usize(..data.len());
+    let len = data.len();
+    match rng.u32(..6) {
+        0 | 1 if len > 0 => {
+            let at = rng.usize(len / 2..len);
             data[at] ^= 1 << rng.u32(..8);
         }
-        1 => data.push(rng.u8(..)),
-        2 if !data.is_empty() => {
+        2 if len > 0 => {
+            let at = rng.usize(..len);
+            data[at] ^= 1 << rng.u32(..8);
+        }
+        3 => data.push(rng.u8(..)),
+        4 if len > 0 => {
             data.pop();
         }
         _ => {}

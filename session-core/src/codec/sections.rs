@@ -46,8 +46,8 @@ mod peer_flag {
 }
 
 /// The smallest possible encodings, used to bound counts by the bytes left.
-const MIN_DC_LEN: usize = 4 + 2 + 8 + 4;
-const MIN_PEER_LEN: usize = 1 + 8 + 1;
+pub(super) const MIN_DC_LEN: usize = 4 + 2 + 8 + 4;
+pub(super) const MIN_PEER_LEN: usize = 1 + 8 + 1;
 const CHANNEL_STATE_LEN: usize = 8 + 4;
 
 /// A generous guess of the encoded size, so encoding rarely reallocates.
@@ -193,105 +193,115 @@ fn section_name(t: u16) -> &'static str {
 fn write_dcs(w: &mut Writer, dcs: &[DcEntry]) -> Result<(), CodecError> {
     w.count("dcs", dcs.len())?;
     for dc in dcs {
-        let f = dc.flags;
-        let flags = [
-            (f.media_only, dc_flag::MEDIA_ONLY),
-            (f.cdn, dc_flag::CDN),
-            (f.tcpo_only, dc_flag::TCPO_ONLY),
-            (f.is_static, dc_flag::STATIC),
-            (f.this_port_only, dc_flag::THIS_PORT_ONLY),
-            (dc.ipv4.is_some(), dc_flag::IPV4),
-            (dc.ipv6.is_some(), dc_flag::IPV6),
-            (dc.auth_key.is_some(), dc_flag::AUTH_KEY),
-            (dc.temp_auth_key.is_some(), dc_flag::TEMP_AUTH_KEY),
-        ]
-        .iter()
-        .filter(|(set, _)| *set)
-        .fold(0, |acc, (_, bit)| acc | bit);
-        w.i32(dc.id);
-        w.u16(flags);
-        if let Some(addr) = dc.ipv4 {
-            w.bytes(&addr.ip().octets());
-            w.u16(addr.port());
-        }
-        if let Some(addr) = dc.ipv6 {
-            w.bytes(&addr.ip().octets());
-            w.u16(addr.port());
-            w.u32(addr.flowinfo());
-            w.u32(addr.scope_id());
-        }
-        if let Some(key) = &dc.auth_key {
-            w.bytes(key.as_bytes());
-        }
-        if let Some(temp) = &dc.temp_auth_key {
-            w.bytes(temp.key.as_bytes());
-            w.i64(temp.expires_at);
-        }
-        w.i64(dc.server_salt);
-        w.i32(dc.time_offset);
+        write_dc(w, dc);
     }
     Ok(())
+}
+
+/// One DC entry (`docs/FORMAT.md`, "DC entry").
+pub(super) fn write_dc(w: &mut Writer, dc: &DcEntry) {
+    let f = dc.flags;
+    let flags = [
+        (f.media_only, dc_flag::MEDIA_ONLY),
+        (f.cdn, dc_flag::CDN),
+        (f.tcpo_only, dc_flag::TCPO_ONLY),
+        (f.is_static, dc_flag::STATIC),
+        (f.this_port_only, dc_flag::THIS_PORT_ONLY),
+        (dc.ipv4.is_some(), dc_flag::IPV4),
+        (dc.ipv6.is_some(), dc_flag::IPV6),
+        (dc.auth_key.is_some(), dc_flag::AUTH_KEY),
+        (dc.temp_auth_key.is_some(), dc_flag::TEMP_AUTH_KEY),
+    ]
+    .iter()
+    .filter(|(set, _)| *set)
+    .fold(0, |acc, (_, bit)| acc | bit);
+    w.i32(dc.id);
+    w.u16(flags);
+    if let Some(addr) = dc.ipv4 {
+        w.bytes(&addr.ip().octets());
+        w.u16(addr.port());
+    }
+    if let Some(addr) = dc.ipv6 {
+        w.bytes(&addr.ip().octets());
+        w.u16(addr.port());
+        w.u32(addr.flowinfo());
+        w.u32(addr.scope_id());
+    }
+    if let Some(key) = &dc.auth_key {
+        w.bytes(key.as_bytes());
+    }
+    if let Some(temp) = &dc.temp_auth_key {
+        w.bytes(temp.key.as_bytes());
+        w.i64(temp.expires_at);
+    }
+    w.i64(dc.server_salt);
+    w.i32(dc.time_offset);
 }
 
 fn read_dcs(r: &mut Reader<'_>) -> Result<Vec<DcEntry>, CodecError> {
     let n = r.nonzero_count("dcs", MIN_DC_LEN)?;
     let mut dcs = Vec::with_capacity(n);
     for _ in 0..n {
-        let id = r.i32()?;
-        let flags = r.u16()?;
-        if flags & !dc_flag::ALL != 0 {
-            return Err(CodecError::invalid(
-                "dc flags",
-                format!("unknown bits {:#06x}", flags & !dc_flag::ALL),
-            ));
-        }
-        let has = |bit: u16| flags & bit != 0;
-        let ipv4 = if has(dc_flag::IPV4) {
-            let ip = Ipv4Addr::from(r.array::<4>()?);
-            Some(SocketAddrV4::new(ip, r.u16()?))
-        } else {
-            None
-        };
-        let ipv6 = if has(dc_flag::IPV6) {
-            let ip = Ipv6Addr::from(r.array::<16>()?);
-            let port = r.u16()?;
-            let flowinfo = r.u32()?;
-            Some(SocketAddrV6::new(ip, port, flowinfo, r.u32()?))
-        } else {
-            None
-        };
-        let auth_key = if has(dc_flag::AUTH_KEY) {
-            Some(read_key(r)?)
-        } else {
-            None
-        };
-        let temp_auth_key = if has(dc_flag::TEMP_AUTH_KEY) {
-            let key = read_key(r)?;
-            Some(TempAuthKey {
-                key,
-                expires_at: r.i64()?,
-            })
-        } else {
-            None
-        };
-        dcs.push(DcEntry {
-            id,
-            ipv4,
-            ipv6,
-            flags: DcFlags {
-                media_only: has(dc_flag::MEDIA_ONLY),
-                cdn: has(dc_flag::CDN),
-                tcpo_only: has(dc_flag::TCPO_ONLY),
-                is_static: has(dc_flag::STATIC),
-                this_port_only: has(dc_flag::THIS_PORT_ONLY),
-            },
-            auth_key,
-            temp_auth_key,
-            server_salt: r.i64()?,
-            time_offset: r.i32()?,
-        });
+        dcs.push(read_dc(r)?);
     }
     Ok(dcs)
+}
+
+/// One DC entry (`docs/FORMAT.md`, "DC entry").
+pub(super) fn read_dc(r: &mut Reader<'_>) -> Result<DcEntry, CodecError> {
+    let id = r.i32()?;
+    let flags = r.u16()?;
+    if flags & !dc_flag::ALL != 0 {
+        return Err(CodecError::invalid(
+            "dc flags",
+            format!("unknown bits {:#06x}", flags & !dc_flag::ALL),
+        ));
+    }
+    let has = |bit: u16| flags & bit != 0;
+    let ipv4 = if has(dc_flag::IPV4) {
+        let ip = Ipv4Addr::from(r.array::<4>()?);
+        Some(SocketAddrV4::new(ip, r.u16()?))
+    } else {
+        None
+    };
+    let ipv6 = if has(dc_flag::IPV6) {
+        let ip = Ipv6Addr::from(r.array::<16>()?);
+        let port = r.u16()?;
+        let flowinfo = r.u32()?;
+        Some(SocketAddrV6::new(ip, port, flowinfo, r.u32()?))
+    } else {
+        None
+    };
+    let auth_key = if has(dc_flag::AUTH_KEY) {
+        Some(read_key(r)?)
+    } else {
+        None
+    };
+    let temp_auth_key = if has(dc_flag::TEMP_AUTH_KEY) {
+        let key = read_key(r)?;
+        Some(TempAuthKey {
+            key,
+            expires_at: r.i64()?,
+        })
+    } else {
+        None
+    };
+    Ok(DcEntry {
+        id,
+        ipv4,
+        ipv6,
+        flags: DcFlags {
+            media_only: has(dc_flag::MEDIA_ONLY),
+            cdn: has(dc_flag::CDN),
+            tcpo_only: has(dc_flag::TCPO_ONLY),
+            is_static: has(dc_flag::STATIC),
+            this_port_only: has(dc_flag::THIS_PORT_ONLY),
+        },
+        auth_key,
+        temp_auth_key,
+        server_salt: r.i64()?,
+        time_offset: r.i32()?,
+    })
 }
 
 fn read_key(r: &mut Reader<'_>) -> Result<AuthKey, CodecError> {
@@ -299,7 +309,7 @@ fn read_key(r: &mut Reader<'_>) -> Result<AuthKey, CodecError> {
     AuthKey::from_slice(bytes).ok_or(CodecError::Truncated)
 }
 
-fn write_user(w: &mut Writer, u: &User) -> Result<(), CodecError> {
+pub(super) fn write_user(w: &mut Writer, u: &User) -> Result<(), CodecError> {
     let mut flags = 0;
     if u.bot {
         flags |= user_flag::BOT;
@@ -321,7 +331,7 @@ fn write_user(w: &mut Writer, u: &User) -> Result<(), CodecError> {
     Ok(())
 }
 
-fn read_user(r: &mut Reader<'_>) -> Result<User, CodecError> {
+pub(super) fn read_user(r: &mut Reader<'_>) -> Result<User, CodecError> {
     let id = r.i64()?;
     let flags = r.u8()?;
     if flags & !user_flag::ALL != 0 {
@@ -384,7 +394,7 @@ fn read_update_state(r: &mut Reader<'_>) -> Result<UpdateState, CodecError> {
     })
 }
 
-fn write_device(w: &mut Writer, d: &DeviceInfo) -> Result<(), CodecError> {
+pub(super) fn write_device(w: &mut Writer, d: &DeviceInfo) -> Result<(), CodecError> {
     w.string("device device_model", &d.device_model)?;
     w.string("device system_version", &d.system_version)?;
     w.string("device app_version", &d.app_version)?;
@@ -393,7 +403,7 @@ fn write_device(w: &mut Writer, d: &DeviceInfo) -> Result<(), CodecError> {
     w.string("device lang_code", &d.lang_code)
 }
 
-fn read_device(r: &mut Reader<'_>) -> Result<DeviceInfo, CodecError> {
+pub(super) fn read_device(r: &mut Reader<'_>) -> Result<DeviceInfo, CodecError> {
     Ok(DeviceInfo {
         device_model: r.string("device device_model")?,
         system_version: r.string("device system_version")?,
@@ -414,7 +424,7 @@ const PEER_KINDS: [PeerKind; 7] = [
     PeerKind::Gigagroup,
 ];
 
-fn kind_code(kind: PeerKind) -> u8 {
+pub(super) fn kind_code(kind: PeerKind) -> u8 {
     match kind {
         PeerKind::User => 0,
         PeerKind::Bot => 1,
@@ -429,40 +439,46 @@ fn kind_code(kind: PeerKind) -> u8 {
 fn write_peers(w: &mut Writer, peers: &LiteMap<PeerId, Peer>) -> Result<(), CodecError> {
     w.count("peers", peers.len())?;
     for (id, peer) in peers.iter() {
-        if peer.kind.class() != id.class() {
-            return Err(CodecError::invalid(
-                "peer kind",
-                format!(
-                    "peer {id:?} has kind {:?}, which belongs to another class",
-                    peer.kind
-                ),
-            ));
-        }
-        let mut flags = 0;
-        if peer.access_hash.is_some() {
-            flags |= peer_flag::ACCESS_HASH;
-        }
-        if peer.min {
-            flags |= peer_flag::MIN;
-        }
-        if peer.username.is_some() {
-            flags |= peer_flag::USERNAME;
-        }
-        if peer.phone.is_some() {
-            flags |= peer_flag::PHONE;
-        }
-        w.u8(kind_code(peer.kind));
-        w.i64(id.bare());
-        w.u8(flags);
-        if let Some(hash) = peer.access_hash {
-            w.i64(hash);
-        }
-        if let Some(name) = &peer.username {
-            w.string("peer username", name)?;
-        }
-        if let Some(phone) = &peer.phone {
-            w.string("peer phone", phone)?;
-        }
+        write_peer(w, *id, peer)?;
+    }
+    Ok(())
+}
+
+/// One peer entry (`docs/FORMAT.md`, "Peer entry").
+pub(super) fn write_peer(w: &mut Writer, id: PeerId, peer: &Peer) -> Result<(), CodecError> {
+    if peer.kind.class() != id.class() {
+        return Err(CodecError::invalid(
+            "peer kind",
+            format!(
+                "peer {id:?} has kind {:?}, which belongs to another class",
+                peer.kind
+            ),
+        ));
+    }
+    let mut flags = 0;
+    if peer.access_hash.is_some() {
+        flags |= peer_flag::ACCESS_HASH;
+    }
+    if peer.min {
+        flags |= peer_flag::MIN;
+    }
+    if peer.username.is_some() {
+        flags |= peer_flag::USERNAME;
+    }
+    if peer.phone.is_some() {
+        flags |= peer_flag::PHONE;
+    }
+    w.u8(kind_code(peer.kind));
+    w.i64(id.bare());
+    w.u8(flags);
+    if let Some(hash) = peer.access_hash {
+        w.i64(hash);
+    }
+    if let Some(name) = &peer.username {
+        w.string("peer username", name)?;
+    }
+    if let Some(phone) = &peer.phone {
+        w.string("peer phone", phone)?;
     }
     Ok(())
 }
@@ -471,50 +487,64 @@ fn read_peers(r: &mut Reader<'_>) -> Result<LiteMap<PeerId, Peer>, CodecError> {
     let n = r.nonzero_count("peers", MIN_PEER_LEN)?;
     let mut peers: Vec<(PeerId, Peer)> = Vec::with_capacity(n);
     for _ in 0..n {
-        let code = r.u8()?;
-        let kind = *PEER_KINDS
-            .get(usize::from(code))
-            .ok_or_else(|| CodecError::invalid("peer kind", format!("unknown kind {code}")))?;
-        let id = PeerId::new(kind.class(), r.i64()?);
-        if peers.last().is_some_and(|(last, _)| id <= *last) {
-            return Err(CodecError::invalid(
-                "peer id",
-                "peers must be sorted by class and id, without repeats",
-            ));
-        }
-        let flags = r.u8()?;
-        if flags & !peer_flag::ALL != 0 {
-            return Err(CodecError::invalid(
-                "peer flags",
-                format!("unknown bits {:#04x}", flags & !peer_flag::ALL),
-            ));
-        }
-        let access_hash = if flags & peer_flag::ACCESS_HASH != 0 {
-            Some(r.i64()?)
-        } else {
-            None
-        };
-        let username = if flags & peer_flag::USERNAME != 0 {
-            Some(r.string("peer username")?)
-        } else {
-            None
-        };
-        let phone = if flags & peer_flag::PHONE != 0 {
-            Some(r.string("peer phone")?)
-        } else {
-            None
-        };
-        peers.push((
-            id,
-            Peer {
-                kind,
-                access_hash,
-                username,
-                phone,
-                min: flags & peer_flag::MIN != 0,
-            },
+        let (id, peer) = read_peer(r, peers.last().map(|(last, _)| *last))?;
+        peers.push((id, peer));
+    }
+    // Strictly increasing, checked by read_peer: exactly what the map keeps.
+    Ok(LiteMap::from_sorted_store_unchecked(peers))
+}
+
+/// The kind of a peer entry from its code.
+pub(super) fn peer_kind(code: u8) -> Result<PeerKind, CodecError> {
+    PEER_KINDS
+        .get(usize::from(code))
+        .copied()
+        .ok_or_else(|| CodecError::invalid("peer kind", format!("unknown kind {code}")))
+}
+
+/// One peer entry, which must sort after `previous` (the entry before it, if any).
+pub(super) fn read_peer(
+    r: &mut Reader<'_>,
+    previous: Option<PeerId>,
+) -> Result<(PeerId, Peer), CodecError> {
+    let kind = peer_kind(r.u8()?)?;
+    let id = PeerId::new(kind.class(), r.i64()?);
+    if previous.is_some_and(|last| id <= last) {
+        return Err(CodecError::invalid(
+            "peer id",
+            "peers must be sorted by class and id, without repeats",
         ));
     }
-    // Strictly increasing, checked above: exactly what the map keeps.
-    Ok(LiteMap::from_sorted_store_unchecked(peers))
+    let flags = r.u8()?;
+    if flags & !peer_flag::ALL != 0 {
+        return Err(CodecError::invalid(
+            "peer flags",
+            format!("unknown bits {:#04x}", flags & !peer_flag::ALL),
+        ));
+    }
+    let access_hash = if flags & peer_flag::ACCESS_HASH != 0 {
+        Some(r.i64()?)
+    } else {
+        None
+    };
+    let username = if flags & peer_flag::USERNAME != 0 {
+        Some(r.string("peer username")?)
+    } else {
+        None
+    };
+    let phone = if flags & peer_flag::PHONE != 0 {
+        Some(r.string("peer phone")?)
+    } else {
+        None
+    };
+    Ok((
+        id,
+        Peer {
+            kind,
+            access_hash,
+            username,
+            phone,
+            min: flags & peer_flag::MIN != 0,
+        },
+    ))
 }
