@@ -30,6 +30,7 @@ mod output;
 mod redact;
 mod source;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::error::ErrorKind;
@@ -61,7 +62,8 @@ fn main() -> ExitCode {
 }
 
 /// Reports a panic (a bug) as one line through the output guard, so that not even a bug's message can print
-/// a secret; the default hook would print the payload as it is.
+/// a secret (the default hook would print the payload as it is); if the guard itself is stuck, without the
+/// payload.
 fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
     let payload = info
         .payload()
@@ -73,9 +75,13 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
         .location()
         .map(|at| format!(" at {}:{}", at.file(), at.line()))
         .unwrap_or_default();
-    output::note(format_args!(
+    let line = format!(
         "tgsession: internal error{place}: {payload}; please report it (nothing secret is in this line)"
-    ));
+    );
+    // The guard may be what panicked, with its lock held on this thread: never wait for it then.
+    let shown = redact::try_scrub(&line)
+        .unwrap_or_else(|| "tgsession: internal error; please report it".to_owned());
+    let _ = writeln!(std::io::stderr().lock(), "{shown}");
 }
 
 /// Prints help or the version as clap does, and any other command-line error as one line (which

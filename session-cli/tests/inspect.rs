@@ -335,3 +335,22 @@ fn input_valid_in_two_formats_names_both_and_reads_with_from() {
     let json: Value = serde_json::from_slice(&chosen.stdout).unwrap();
     assert_eq!(json["format"], "layer-string");
 }
+
+#[test]
+fn a_sled_source_that_is_no_database_is_refused_and_left_alone() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), b"mine").unwrap();
+    let url = format!("sled:{}?slot=main", dir.path().display());
+    let run = support::run(&["inspect", &url]);
+    run.fails(1, "there is no sled database");
+    let mode = std::fs::metadata(dir.path()).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o755, "reading never changes a directory");
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["notes.txt"], "reading never creates anything");
+}

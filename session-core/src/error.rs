@@ -20,9 +20,9 @@ pub enum ErrorKind {
     Conflict,
     /// The backend could not be reached (connection refused, server gone, network down).
     Unavailable,
-    /// The backend did not answer in time. For a write to a server this means its outcome is unknown: the
-    /// server may have applied it, or may still apply it after the call returned
-    /// ([`StorageError::outcome_unknown`] says so); load the slot to find out.
+    /// The backend did not answer in time. For a write this may leave its outcome unknown (the server may
+    /// have applied it, or may still apply it after the call returned): [`StorageError::outcome_unknown`]
+    /// says when it does; then load the slot to find out.
     Timeout,
     /// The backend refused the credentials or the operation (authentication, authorization, file permissions).
     PermissionDenied,
@@ -59,6 +59,45 @@ impl ErrorKind {
             ErrorKind::Unsupported => "unsupported",
             ErrorKind::InvalidInput => "invalid input",
             ErrorKind::Other => "other error",
+        }
+    }
+}
+
+impl ErrorKind {
+    /// The kind of a local I/O failure, with a short reason, for adapters that work on files: one table, so
+    /// that the same condition is the same kind everywhere (a full disk is [`StorageFull`](Self::StorageFull)
+    /// in every adapter, a missing directory [`Config`](Self::Config), and so on).
+    pub fn of_io(kind: std::io::ErrorKind) -> (ErrorKind, &'static str) {
+        use std::io::ErrorKind as Io;
+        match kind {
+            Io::NotFound => (
+                ErrorKind::Config,
+                "a file or directory on the path does not exist",
+            ),
+            Io::PermissionDenied => (ErrorKind::PermissionDenied, "permission denied"),
+            Io::ReadOnlyFilesystem => (ErrorKind::PermissionDenied, "the file system is read-only"),
+            Io::IsADirectory => (ErrorKind::Config, "the path is a directory"),
+            Io::NotADirectory => (
+                ErrorKind::Config,
+                "a component of the path is not a directory",
+            ),
+            Io::InvalidFilename => (ErrorKind::Config, "the file name is invalid or too long"),
+            Io::StorageFull => (ErrorKind::StorageFull, "no space left on the device"),
+            Io::QuotaExceeded => (ErrorKind::StorageFull, "the disk quota is exhausted"),
+            Io::FileTooLarge => (
+                ErrorKind::TooLarge,
+                "the file would exceed the file system's size limit",
+            ),
+            Io::TimedOut => (ErrorKind::Timeout, "the file system timed out"),
+            Io::Interrupted | Io::WouldBlock => {
+                (ErrorKind::Unavailable, "the operation was interrupted")
+            }
+            Io::InvalidData | Io::UnexpectedEof => (ErrorKind::Corrupt, "a file is damaged"),
+            Io::Unsupported => (
+                ErrorKind::Unsupported,
+                "the file system does not support the operation",
+            ),
+            _ => (ErrorKind::Other, "an I/O error occurred"),
         }
     }
 }
@@ -120,6 +159,17 @@ impl StorageError {
     pub fn with_unknown_outcome(mut self) -> Self {
         self.outcome_unknown = true;
         self
+    }
+
+    /// [`with_unknown_outcome`](Self::with_unknown_outcome) when `maybe_applied` is true: for adapters, which
+    /// know whether a failed call was a write and whether its request may have reached the server.
+    #[must_use]
+    pub fn with_unknown_outcome_if(self, maybe_applied: bool) -> Self {
+        if maybe_applied {
+            self.with_unknown_outcome()
+        } else {
+            self
+        }
     }
 
     /// Whether this is the error of a write that may or may not have been applied (see

@@ -19,29 +19,9 @@ pub(crate) const BACKEND: &str = "file";
 /// tiny value fails, and a smaller value would not help) and not retryable as is (trying again fails until
 /// someone frees space). Only a file above the file system's size limit (`EFBIG`) is [`ErrorKind::TooLarge`].
 pub(crate) fn io_error(err: io::Error, action: &str, path: &Path) -> StorageError {
-    use io::ErrorKind as Io;
     let (kind, problem) = match err.kind() {
-        Io::NotFound => (ErrorKind::Config, "a directory on the path does not exist"),
-        Io::PermissionDenied => (ErrorKind::PermissionDenied, "permission denied"),
-        Io::ReadOnlyFilesystem => (ErrorKind::PermissionDenied, "the file system is read-only"),
-        Io::IsADirectory => (ErrorKind::Config, "the path is a directory"),
-        Io::NotADirectory => (
-            ErrorKind::Config,
-            "a component of the path is not a directory",
-        ),
-        Io::InvalidFilename => (ErrorKind::Config, "the file name is invalid or too long"),
-        Io::StorageFull => (ErrorKind::StorageFull, "no space left on the device"),
-        Io::QuotaExceeded => (ErrorKind::StorageFull, "the disk quota is exhausted"),
-        Io::FileTooLarge => (
-            ErrorKind::TooLarge,
-            "the file would exceed the file system's size limit",
-        ),
-        Io::TimedOut => (ErrorKind::Timeout, "the file system timed out"),
-        Io::Unsupported => (
-            ErrorKind::Unsupported,
-            "the file system does not support the operation",
-        ),
-        _ => (ErrorKind::Other, "I/O error"),
+        io::ErrorKind::NotFound => (ErrorKind::Config, "a directory on the path does not exist"),
+        other => ErrorKind::of_io(other),
     };
     StorageError::new(
         kind,
@@ -83,7 +63,8 @@ mod tests {
             (io::ErrorKind::FileTooLarge, ErrorKind::TooLarge),
             (io::ErrorKind::TimedOut, ErrorKind::Timeout),
             (io::ErrorKind::Unsupported, ErrorKind::Unsupported),
-            (io::ErrorKind::Interrupted, ErrorKind::Other),
+            (io::ErrorKind::Interrupted, ErrorKind::Unavailable),
+            (io::ErrorKind::BrokenPipe, ErrorKind::Other),
         ];
         for (io_kind, expected) in cases {
             assert_eq!(kind_of(io_kind), expected, "{io_kind:?}");

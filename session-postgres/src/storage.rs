@@ -193,11 +193,7 @@ impl PostgresStorage {
             }
             Err(elapsed) => (timed_out(doing, self.operation_timeout, elapsed), true),
         };
-        Err(if maybe_sent && doing.writes() {
-            err.with_unknown_outcome()
-        } else {
-            err
-        })
+        Err(err.with_unknown_outcome_if(maybe_sent && doing.writes()))
     }
 }
 

@@ -41,6 +41,12 @@ enum Effect {
     Writes,
 }
 
+/// Whether a failed attempt may have reached the server: it timed out or lost its connection, rather than
+/// being refused one.
+fn may_have_arrived(err: &RedisError) -> bool {
+    !err.is_connection_refusal() && (err.is_timeout() || err.is_connection_dropped())
+}
+
 impl RedisStorage {
     /// Sends `request` once, or twice when the first attempt failed as [`worth_repeating`] says, all within
     /// the operation timeout. A write that timed out or lost its connection (rather than being refused one)
@@ -53,29 +59,29 @@ impl RedisStorage {
         repeat: Repeat,
         effect: Effect,
     ) -> Result<Value, StorageError> {
+        // Whether an attempt that failed may have reached the server, over every attempt made so far.
+        let mut maybe_sent = false;
         let attempts = async {
-            match request.send(&mut self.manager().clone()).await {
+            let first = request.send(&mut self.manager().clone()).await;
+            match first {
                 Err(err) if worth_repeating(&err, repeat) => {
+                    maybe_sent |= may_have_arrived(&err);
                     request.send(&mut self.manager().clone()).await
                 }
                 done => done,
             }
         };
-        let (err, maybe_sent) = match tokio::time::timeout(self.operation_timeout(), attempts).await
-        {
-            Ok(Ok(reply)) => return Ok(reply),
-            Ok(Err(err)) => {
-                let maybe_sent = !err.is_connection_refusal()
-                    && (err.is_timeout() || err.is_connection_dropped());
-                (self.fail(op, err), maybe_sent)
-            }
-            Err(_) => (timed_out(&self.action(op), self.operation_timeout()), true),
-        };
-        Err(if effect == Effect::Writes && maybe_sent {
-            err.with_unknown_outcome()
-        } else {
-            err
-        })
+        let (err, last_maybe_sent) =
+            match tokio::time::timeout(self.operation_timeout(), attempts).await {
+                Ok(Ok(reply)) => return Ok(reply),
+                Ok(Err(err)) => {
+                    let arrived = may_have_arrived(&err);
+                    (self.fail(op, err), arrived)
+                }
+                Err(_) => (timed_out(&self.action(op), self.operation_timeout()), true),
+            };
+        Err(err
+            .with_unknown_outcome_if(effect == Effect::Writes && (maybe_sent || last_maybe_sent)))
     }
 
     /// Maps a driver error of operation `op`.

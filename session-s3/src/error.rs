@@ -126,12 +126,24 @@ where
         target.key,
         target.bucket
     );
-    let mut error = StorageError::new(kind, BACKEND, message);
-    let maybe_applied = kind == ErrorKind::Timeout
-        || matches!(&failure, Failure::Sdk(err) if matches!(**err, SdkError::ResponseError(_)));
-    if target.action.writes() && maybe_applied {
-        error = error.with_unknown_outcome();
-    }
+    // Whether a failed write may have been applied: unless the SDK never built or sent the request, or the
+    // server answered that it refused it.
+    let maybe_applied = match &failure {
+        Failure::Sdk(err) => match &**err {
+            SdkError::ConstructionFailure(_) => false,
+            // A connection that failed may have carried the request first; one the client refused did not.
+            SdkError::DispatchFailure(failure) => !failure.is_user(),
+            // A server error after the write arrived (or after an earlier attempt of it did).
+            SdkError::ServiceError(_) => {
+                matches!(kind, ErrorKind::Unavailable | ErrorKind::Timeout)
+            }
+            _ => true,
+        },
+        Failure::Body(_) => false,
+        Failure::Elapsed(_) => true,
+    };
+    let error = StorageError::new(kind, BACKEND, message)
+        .with_unknown_outcome_if(target.action.writes() && maybe_applied);
     match failure {
         Failure::Sdk(err) => error.with_source(*err),
         Failure::Body(err) => error.with_source(err),
@@ -215,6 +227,8 @@ fn classify_service(code: Option<&str>, status: u16, target: Target<'_>) -> (Err
         ) => ErrorKind::Config,
         Some("NotImplemented" | "InvalidObjectState") => ErrorKind::Unsupported,
         Some("RequestTimeout") => ErrorKind::Timeout,
+        // MinIO's answer when its drives are full.
+        Some("XMinioStorageFull") => ErrorKind::StorageFull,
         Some("SlowDown" | "ServiceUnavailable" | "InternalError" | "OperationAborted") => {
             ErrorKind::Unavailable
         }
@@ -246,6 +260,7 @@ fn kind_of_status(status: u16, conditional: bool) -> ErrorKind {
         404 | 400 | 301 | 307 => ErrorKind::Config,
         408 => ErrorKind::Timeout,
         413 => ErrorKind::TooLarge,
+        507 => ErrorKind::StorageFull,
         501 => ErrorKind::Unsupported,
         409 | 429 | 500..=599 => ErrorKind::Unavailable,
         _ => ErrorKind::Other,
@@ -371,6 +386,7 @@ mod tests {
             (413, Action::Store, ErrorKind::TooLarge),
             (408, Action::Load, ErrorKind::Timeout),
             (503, Action::Load, ErrorKind::Unavailable),
+            (507, Action::Store, ErrorKind::StorageFull),
             (418, Action::Load, ErrorKind::Other),
         ];
         for (status, action, expected) in cases {

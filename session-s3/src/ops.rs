@@ -4,6 +4,7 @@ use std::error::Error as StdError;
 use std::future::Future;
 
 use async_trait::async_trait;
+use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::operation::get_object::GetObjectError;
 use aws_sdk_s3::primitives::ByteStream;
@@ -74,9 +75,19 @@ impl S3Storage {
             Precondition::Absent => request.if_none_match("*"),
             Precondition::Matches(etag) => request.if_match(etag),
         };
+        // A conditional write is sent once: a retry of one that was applied would fail its own precondition
+        // and report a conflict for the call's own write.
+        let retries = match precondition {
+            Precondition::None => None,
+            _ => Some(aws_sdk_s3::config::Builder::default().retry_config(RetryConfig::disabled())),
+        };
         let output = self
             .bounded(action, key, async {
-                request.send().await.map_err(Failure::sdk)
+                match retries {
+                    None => request.send().await,
+                    Some(once) => request.customize().config_override(once).send().await,
+                }
+                .map_err(Failure::sdk)
             })
             .await?;
         Ok(output.e_tag)

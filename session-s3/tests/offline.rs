@@ -258,6 +258,7 @@ async fn s3_error_answers_are_mapped() {
         (412, "PreconditionFailed", ErrorKind::Conflict),
         (503, "SlowDown", ErrorKind::Unavailable),
         (500, "InternalError", ErrorKind::Unavailable),
+        (507, "XMinioStorageFull", ErrorKind::StorageFull),
     ];
     for (status, code, kind) in cases {
         let addr = serve(Arc::new(move |_| Some(Reply::error(status, code)))).await;

@@ -63,27 +63,11 @@ pub(crate) fn classify(err: &sled::Error) -> (ErrorKind, &'static str) {
 fn classify_io(kind: io::ErrorKind) -> (ErrorKind, &'static str) {
     use io::ErrorKind as Io;
     match kind {
-        Io::NotFound => (ErrorKind::Config, "a file or directory does not exist"),
         Io::NotADirectory | Io::IsADirectory | Io::AlreadyExists | Io::InvalidInput => (
             ErrorKind::Config,
             "the database path is not a usable sled directory",
         ),
-        Io::PermissionDenied | Io::ReadOnlyFilesystem => (
-            ErrorKind::PermissionDenied,
-            "the file system refused access",
-        ),
-        Io::StorageFull => (ErrorKind::StorageFull, "the disk is full"),
-        Io::QuotaExceeded => (ErrorKind::StorageFull, "the disk quota is exhausted"),
-        Io::TimedOut => (ErrorKind::Timeout, "the file system timed out"),
-        Io::Interrupted | Io::WouldBlock => {
-            (ErrorKind::Unavailable, "the operation was interrupted")
-        }
-        Io::InvalidData | Io::UnexpectedEof => (ErrorKind::Corrupt, "a database file is damaged"),
-        Io::Unsupported => (
-            ErrorKind::Unsupported,
-            "the file system does not support an operation sled needs",
-        ),
-        _ => (ErrorKind::Other, "an I/O error occurred"),
+        other => ErrorKind::of_io(other),
     }
 }
 

@@ -288,16 +288,41 @@ fn repair(entry: &Entry<'_>) -> Result<(), StorageError> {
 /// [`secure`], and returns its canonical path, which is what sled is then given.
 ///
 /// A `path` that exists but is not a directory is returned unchanged, for sled to report as it always has.
+/// An existing directory that is neither empty nor a sled database (it has no `conf`) is refused with
+/// [`ErrorKind::Config`] before anything in it is touched: a mistyped path must never have its files'
+/// modes changed or sled's files dropped into it.
 pub(crate) fn prepare(path: &Path) -> Result<PathBuf, StorageError> {
     match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_symlink() => return Err(symlink_refused(path)),
         Ok(meta) if !meta.is_dir() => return Ok(path.to_owned()),
-        Ok(_) => {}
+        Ok(_) => refuse_foreign_directory(path)?,
         Err(err) if err.kind() == io::ErrorKind::NotFound => create_dir(path)?,
         Err(err) => return Err(io_error(err, "inspect the database directory", path)),
     }
     drop(secure(path, true)?);
     std::fs::canonicalize(path).map_err(|err| io_error(err, "resolve", path))
+}
+
+/// Fails unless the existing directory `path` is empty or holds a sled database (its `conf` file).
+fn refuse_foreign_directory(path: &Path) -> Result<(), StorageError> {
+    let conf = std::fs::symlink_metadata(path.join("conf"));
+    if conf.is_ok() {
+        return Ok(());
+    }
+    let mut entries = std::fs::read_dir(path)
+        .map_err(|err| io_error(err, "list the database directory", path))?;
+    if entries.next().is_none() {
+        return Ok(());
+    }
+    Err(StorageError::new(
+        ErrorKind::Config,
+        BACKEND,
+        format!(
+            "{} is a directory that holds other files and no sled database (no `conf`); refusing to turn it \
+             into one: give a new or empty directory, or the directory of an existing database",
+            path.display()
+        ),
+    ))
 }
 
 /// Creates the directory `path` with mode `0700`, and its missing parents with mode `0700` too. A directory

@@ -16,6 +16,16 @@ use session_core::{Bytes, SessionStorage, Slot};
 use session_sled::{check_private, open_db, Issue, SledStorage};
 
 /// Well over sled's blob threshold (about 128 KiB), so the value goes to a file under `blobs/`.
+/// The umask is per process: the test that changes it must not run while another test of this file
+/// creates files, so every test here takes this lock.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 const LARGE: usize = 300 << 10;
 
 fn slot(name: &str) -> Slot {
@@ -105,6 +115,7 @@ fn store_small_and_large(path: &Path) {
 
 #[test]
 fn every_file_is_private_whatever_the_umask_and_the_directory_mode() {
+    let _serial = serial();
     for umask in [0o022, 0o000] {
         let old = rustix::process::umask(Mode::from_raw_mode(umask));
         let outcome = std::panic::catch_unwind(|| {
@@ -124,6 +135,7 @@ fn every_file_is_private_whatever_the_umask_and_the_directory_mode() {
 
 #[test]
 fn a_database_that_bare_sled_made_readable_is_made_private_when_opened() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sessions.sled");
     let db = sled::open(&path).unwrap();
@@ -144,6 +156,7 @@ fn a_database_that_bare_sled_made_readable_is_made_private_when_opened() {
 
 #[test]
 fn check_private_reports_what_other_users_could_reach() {
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sessions.sled");
     drop(open_db(&path).unwrap());
@@ -199,4 +212,28 @@ fn check_private_reports_what_other_users_could_reach() {
     assert_eq!(problems.len(), 1);
     assert_eq!(problems[0].issue, Issue::SymbolicLink);
     assert!(check_private(dir.path().join("missing")).is_err());
+}
+
+#[test]
+fn a_directory_that_is_no_database_is_refused_and_left_as_it_was() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    fs::create_dir(&home).unwrap();
+    fs::set_permissions(&home, fs::Permissions::from_mode(0o755)).unwrap();
+    let notes = home.join("notes.txt");
+    fs::write(&notes, b"mine").unwrap();
+    fs::set_permissions(&notes, fs::Permissions::from_mode(0o644)).unwrap();
+
+    let err = session_sled::open_db(&home).unwrap_err();
+    assert_eq!(err.kind(), session_core::ErrorKind::Config, "{err}");
+    assert!(err.message().contains("no sled database"), "{err}");
+    let mode = |path: &Path| fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&home), 0o755, "the directory keeps its mode");
+    assert_eq!(mode(&notes), 0o644, "its files keep theirs");
+    let names: Vec<_> = fs::read_dir(&home)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["notes.txt"], "nothing was created in it");
 }

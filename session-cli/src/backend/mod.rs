@@ -33,14 +33,10 @@ pub(crate) async fn open(url: &BackendUrl, role: Role) -> Result<Storage, CliErr
     Ok(match &url.target {
         Target::File(path) => Box::new(file(path, &url.shown, role)?),
         Target::Sled { path, slot, prefix } => {
-            if role == Role::Source && !path.is_dir() {
+            if role == Role::Source && !path.join("conf").is_file() {
                 return Err(CliError::new(
                     Exit::Input,
-                    format!(
-                        "{}: there is no sled database at {}",
-                        url.shown,
-                        path.display()
-                    ),
+                    format!("{}: there is no sled database there", url.shown),
                     "check the path",
                 ));
             }

@@ -20,8 +20,9 @@ use super::spans::sensitive_spans;
 /// How many bytes in a row of a secret the output may never contain.
 const WINDOW: usize = 16;
 
-/// The most windows remembered: far more than the session strings and keys of any real run, and a bound
-/// on the guard's memory (8 bytes a window) when an input is a huge run of base64.
+/// The most windows of arguments and inputs remembered: far more than the session strings of any real run,
+/// and a bound on the guard's memory (8 bytes a window) when an input is a huge run of base64. Auth keys'
+/// windows are always remembered.
 const MAX_WINDOWS: usize = 1 << 20;
 
 /// What replaces a cut-out secret in the output.
@@ -56,7 +57,17 @@ fn with_guard<T>(f: impl FnOnce(&mut Guard) -> T) -> T {
 }
 
 impl Guard {
+    /// Remembers every window of `secret`, however many windows the guard holds already (for keys: few,
+    /// and never to be left out).
     fn remember(&mut self, secret: &[u8]) {
+        for window in secret.windows(WINDOW) {
+            self.windows.insert(self.hasher.hash_one(window));
+        }
+    }
+
+    /// Remembers the windows of `secret` while the guard holds fewer than [`MAX_WINDOWS`] (for the parts of
+    /// inputs, which may be huge).
+    fn remember_capped(&mut self, secret: &[u8]) {
         for window in secret.windows(WINDOW) {
             if self.windows.len() >= MAX_WINDOWS {
                 return;
@@ -70,7 +81,7 @@ impl Guard {
             if self.windows.len() >= MAX_WINDOWS {
                 return;
             }
-            self.remember(&text[span]);
+            self.remember_capped(&text[span]);
         }
     }
 }
@@ -135,6 +146,18 @@ pub(crate) fn protect_session(session: &Session) {
             }
         }
     });
+}
+
+/// [`scrub`], unless the guard is in use on this thread's stack (a panic while it was held): then `None`,
+/// rather than waiting for a lock that will never be released.
+pub(crate) fn try_scrub(text: &str) -> Option<String> {
+    let guard = match GUARD.try_lock() {
+        Ok(guard) => guard,
+        Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+        Err(std::sync::TryLockError::WouldBlock) => return None,
+    };
+    drop(guard);
+    Some(scrub(text))
 }
 
 /// `text` with every session-like argument it quotes whole shown as [`Shown`] shows it, every other 16

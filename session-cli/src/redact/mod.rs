@@ -18,5 +18,5 @@ mod guard;
 mod shown;
 mod spans;
 
-pub(crate) use self::guard::{protect_args, protect_input, protect_session, scrub};
+pub(crate) use self::guard::{protect_args, protect_input, protect_session, scrub, try_scrub};
 pub(crate) use self::shown::Shown;

@@ -42,17 +42,15 @@ pub(super) fn apply(s: &mut Session, p: &Patch) {
         let state = s.update_state.get_or_insert_with(Default::default);
         (state.pts, state.qts, state.date, state.seq) = (c.pts, c.qts, c.date, c.seq);
     }
-    if !p.channels.is_empty() {
-        let state = s.update_state.get_or_insert_with(Default::default);
+    if p.create_state {
+        s.update_state.get_or_insert_with(Default::default);
+    }
+    if let Some(state) = &mut s.update_state {
         for (&channel, &pts) in &p.channels {
             match pts {
-                Some(pts) => {
-                    state.channels.insert(channel, pts);
-                }
-                None => {
-                    state.channels.remove(&channel);
-                }
-            }
+                Some(pts) => state.channels.insert(channel, pts),
+                None => state.channels.remove(&channel),
+            };
         }
     }
     if !p.peers.is_empty() {

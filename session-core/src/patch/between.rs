@@ -80,9 +80,9 @@ fn update_state(patch: &mut Patch, old: Option<&UpdateState>, new: Option<&Updat
         }
         (None, Some(new)) => {
             patch.set_update_counters(counters(new));
-            patch
-                .channels
-                .extend(new.channels.iter().map(|(&id, &pts)| (id, Some(pts))));
+            for (&channel, &pts) in &new.channels {
+                patch.set_channel_pts(channel, pts);
+            }
         }
         (Some(old), Some(new)) => {
             if counters(old) != counters(new) {

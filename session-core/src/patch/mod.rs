@@ -95,6 +95,8 @@ pub struct Patch {
     pub(crate) clear_state: bool,
     /// Set the common update counters (creating the update state if there is none).
     pub(crate) counters: Option<UpdateCounters>,
+    /// Create an empty update state if there is none (a channel's pts was set), before the channels below.
+    pub(crate) create_state: bool,
     /// Channel pts set (`Some`) or removed (`None`), by channel id.
     pub(crate) channels: BTreeMap<i64, Option<i32>>,
     /// Peers upserted (`Some`) or removed (`None`), by id.
@@ -201,17 +203,19 @@ impl Patch {
     pub fn clear_update_state(&mut self) -> &mut Self {
         self.clear_state = true;
         self.counters = None;
+        self.create_state = false;
         self.channels.clear();
         self
     }
 
     /// Sets the pts of channel `channel` (a bare id).
     pub fn set_channel_pts(&mut self, channel: i64, pts: i32) -> &mut Self {
+        self.create_state = true;
         self.channels.insert(channel, Some(pts));
         self
     }
 
-    /// Forgets the pts of channel `channel`.
+    /// Forgets the pts of channel `channel` (a session without update state stays without).
     pub fn remove_channel(&mut self, channel: i64) -> &mut Self {
         self.channels.insert(channel, None);
         self
@@ -252,6 +256,7 @@ impl Patch {
             dcs,
             clear_state,
             counters,
+            create_state,
             channels,
             peers,
         } = later;
@@ -274,6 +279,7 @@ impl Patch {
             self.clear_update_state();
         }
         overwrite(&mut self.counters, counters);
+        self.create_state |= create_state;
         self.channels.extend(channels);
         self.peers.extend(peers);
         self

@@ -49,16 +49,20 @@ pub(super) fn read(bytes: &[u8]) -> Result<Imported, InteropError> {
 /// The one row of the `version` table, as a version this crate reads.
 fn schema_version(db: &Connection) -> Result<Version, InteropError> {
     let mut stmt = db
-        .prepare("SELECT version FROM version")
+        .prepare("SELECT version FROM version LIMIT 2")
         .map_err(read_error("reading the version table"))?;
     let numbers: Vec<i64> = stmt
         .query_map([], |row| row.get(0))
         .and_then(|rows| rows.collect())
         .map_err(read_error("reading the version table"))?;
     let [number] = numbers[..] else {
+        let found = if numbers.is_empty() {
+            "no row"
+        } else {
+            "more than one row"
+        };
         return Err(malformed(format!(
-            "the version table has {} rows (must be 1)",
-            numbers.len()
+            "the version table has {found} (must be 1)"
         )));
     };
     Version::from_number(number).ok_or_else(|| InteropError::Unsupported {
