@@ -35,6 +35,7 @@ mod blocking;
 pub mod codec;
 mod error;
 mod ext;
+pub mod journal;
 mod memory;
 mod patch;
 mod session;
@@ -50,6 +51,7 @@ pub use crate::blocking::run_blocking;
 pub use crate::codec::CodecError;
 pub use crate::error::{BoxError, ErrorKind, StorageError};
 pub use crate::ext::SessionStorageExt;
+pub use crate::journal::{Epoch, Journal, JournalPosition, JournalStorage, Record, Replayed};
 pub use crate::memory::{MemoryStorage, MemoryStore};
 pub use crate::patch::{DcChange, DcKey, Patch, UpdateCounters};
 pub use crate::session::{

@@ -8,6 +8,8 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 use crate::error::{ErrorKind, StorageError};
+use crate::journal::{Epoch, Journal, JournalPosition, JournalStorage};
+use crate::session::Session;
 use crate::slot::Slot;
 use crate::storage::{SessionDelete, SessionStorage, VersionedStorage};
 use crate::version::{Expect, Version};
@@ -42,13 +44,63 @@ struct Cell {
     value: Option<(Bytes, u64)>,
     /// Counts every write, so a version is never handed out twice, even after a delete.
     writes: u64,
+    /// The journal position the stored snapshot names (its epoch and first record), if any.
+    position: Option<JournalPosition>,
+    /// The records after the snapshot: `records[i]` has index `base + i`.
+    records: Vec<Bytes>,
+    base: u64,
 }
 
 impl Cell {
+    /// Replaces snapshot and journal.
     fn put(&mut self, value: Option<Bytes>) -> u64 {
         self.writes += 1;
+        self.position = value
+            .as_deref()
+            .and_then(|data| Session::snapshot_position(data).ok().flatten());
+        self.base = self.position.map_or(0, |position| position.next);
+        self.records.clear();
         self.value = value.map(|data| (data, self.writes));
         self.writes
+    }
+
+    /// The slot's value as a plain reader sees it: the snapshot, with the records applied if there are any.
+    fn current(&self) -> Result<Option<(Bytes, u64)>, StorageError> {
+        let Some((snapshot, version)) = &self.value else {
+            return Ok(None);
+        };
+        if self.records.is_empty() {
+            return Ok(Some((snapshot.clone(), *version)));
+        }
+        let replayed = self.journal(snapshot.clone()).replay()?;
+        let bytes = match replayed.position {
+            Some(position) => replayed.session.encode_snapshot(&position)?,
+            None => replayed.session.encode()?,
+        };
+        Ok(Some((Bytes::from(bytes), *version)))
+    }
+
+    fn journal(&self, snapshot: Bytes) -> Journal {
+        Journal {
+            snapshot,
+            base: self.base,
+            records: self.records.clone(),
+        }
+    }
+
+    /// Fails with a conflict unless the slot's journal has `epoch`.
+    fn check_epoch(&self, epoch: Epoch) -> Result<JournalPosition, StorageError> {
+        match self.position {
+            Some(position) if position.epoch == epoch => Ok(position),
+            found => Err(StorageError::new(
+                ErrorKind::Conflict,
+                "memory",
+                format!(
+                    "the slot's journal is not of {epoch:?} (it is {:?}): the session was replaced",
+                    found.map(|position| position.epoch)
+                ),
+            )),
+        }
     }
 }
 
@@ -78,7 +130,7 @@ impl fmt::Debug for MemoryStorage {
 #[async_trait]
 impl SessionStorage for MemoryStorage {
     async fn load(&self) -> Result<Option<Bytes>, StorageError> {
-        Ok(self.cell().value.as_ref().map(|(data, _)| data.clone()))
+        Ok(self.cell().current()?.map(|(data, _)| data))
     }
 
     async fn store(&self, data: Bytes) -> Result<(), StorageError> {
@@ -100,9 +152,8 @@ impl VersionedStorage for MemoryStorage {
     async fn load_versioned(&self) -> Result<Option<(Bytes, Version)>, StorageError> {
         Ok(self
             .cell()
-            .value
-            .as_ref()
-            .map(|(data, version)| (data.clone(), Version::from_u64(*version))))
+            .current()?
+            .map(|(data, version)| (data, Version::from_u64(version))))
     }
 
     async fn store_if(&self, data: Bytes, expect: Expect) -> Result<Version, StorageError> {
@@ -119,6 +170,66 @@ impl VersionedStorage for MemoryStorage {
             ));
         }
         Ok(Version::from_u64(cell.put(Some(data))))
+    }
+}
+
+#[async_trait]
+impl JournalStorage for MemoryStorage {
+    async fn load_journal(&self) -> Result<Option<Journal>, StorageError> {
+        let cell = self.cell();
+        Ok(cell
+            .value
+            .as_ref()
+            .map(|(snapshot, _)| cell.journal(snapshot.clone())))
+    }
+
+    async fn append(&self, epoch: Epoch, record: Bytes) -> Result<u64, StorageError> {
+        let mut cell = self.cell();
+        cell.check_epoch(epoch)?;
+        cell.records.push(record);
+        // An append is a write: the slot's version changes.
+        cell.writes += 1;
+        let writes = cell.writes;
+        if let Some((_, version)) = cell.value.as_mut() {
+            *version = writes;
+        }
+        Ok(cell.base + cell.records.len() as u64 - 1)
+    }
+
+    async fn compact(
+        &self,
+        snapshot: Bytes,
+        position: JournalPosition,
+    ) -> Result<(), StorageError> {
+        let named = Session::snapshot_position(&snapshot)?;
+        if named != Some(position) {
+            return Err(StorageError::new(
+                ErrorKind::InvalidInput,
+                "memory",
+                format!("the snapshot names {named:?}, not the position {position:?} it is compacted at"),
+            ));
+        }
+        let mut cell = self.cell();
+        cell.check_epoch(position.epoch)?;
+        let end = cell.base + cell.records.len() as u64;
+        if position.next < cell.base || position.next > end {
+            return Err(StorageError::new(
+                ErrorKind::Conflict,
+                "memory",
+                format!(
+                    "cannot compact through record {}: the journal holds records {} to {}",
+                    position.next, cell.base, end
+                ),
+            ));
+        }
+        let drop = usize::try_from(position.next - cell.base).unwrap_or(usize::MAX);
+        cell.records.drain(..drop);
+        cell.base = position.next;
+        cell.position = Some(position);
+        cell.writes += 1;
+        let writes = cell.writes;
+        cell.value = Some((snapshot, writes));
+        Ok(())
     }
 }
 

@@ -3,16 +3,22 @@
 //! `docs/FORMAT.md` at the repository root is the specification; this module implements it.
 
 mod error;
+mod patch;
 mod reader;
+mod record;
 mod sections;
 mod tag;
 mod unknown;
 mod writer;
 
 pub use self::error::CodecError;
+pub(crate) use self::patch::{read_patch, write_patch, PatchPayload};
 use self::reader::Reader;
+pub(crate) use self::record::{read_record, write_record, KIND_PATCH};
+pub use self::record::{RECORD_MAGIC, RECORD_VERSION};
 pub use self::unknown::UnknownSections;
 use self::writer::Writer;
+use crate::journal::JournalPosition;
 use crate::session::Session;
 
 /// The first eight bytes of every encoded session.
@@ -30,12 +36,23 @@ impl Session {
     /// The output is deterministic: equal sessions give equal bytes. It fails only when a value does not fit
     /// the format (a string over 65,535 bytes, a peer whose kind does not match its id's class).
     pub fn encode(&self) -> Result<Vec<u8>, CodecError> {
+        self.encode_with(None)
+    }
+
+    /// Encodes the session as a journal snapshot: like [`encode`](Self::encode), with a `journal` section
+    /// saying which journal records the session already includes (every record of `position.epoch` before
+    /// index `position.next`). See `docs/FORMAT.md`, "Journal".
+    pub fn encode_snapshot(&self, position: &JournalPosition) -> Result<Vec<u8>, CodecError> {
+        self.encode_with(Some(position))
+    }
+
+    fn encode_with(&self, position: Option<&JournalPosition>) -> Result<Vec<u8>, CodecError> {
         let mut w = Writer::with_capacity(HEADER_LEN + CHECKSUM_LEN + sections::size_hint(self));
         w.bytes(&MAGIC);
         w.u16(FORMAT_VERSION);
         w.u16(0);
         w.u32(0);
-        sections::write_all(&mut w, self)?;
+        sections::write_all(&mut w, self, position)?;
         let body_len = w.len() - HEADER_LEN;
         w.patch_u32(12, "session body", body_len)?;
         let checksum = crc32c::crc32c(w.as_slice());
@@ -48,8 +65,21 @@ impl Session {
     /// Any input gives `Ok` or a [`CodecError`], never a panic; the decoder allocates at most a small multiple
     /// of the input's length. A newer format version fails with [`CodecError::UnsupportedVersion`].
     pub fn decode(data: &[u8]) -> Result<Session, CodecError> {
+        Session::decode_snapshot(data).map(|(session, _)| session)
+    }
+
+    /// Decodes a session like [`decode`](Self::decode), with the journal position a snapshot carries
+    /// (`None` for a session encoded by [`encode`](Self::encode)).
+    pub fn decode_snapshot(data: &[u8]) -> Result<(Session, Option<JournalPosition>), CodecError> {
         let body = unframe(data)?;
         sections::read_all(Reader::new(body))
+    }
+
+    /// The journal position of a snapshot, without decoding the session: checks the frame and the checksum
+    /// and walks the section headers. What a storage needs to know which journal a snapshot starts.
+    pub fn snapshot_position(data: &[u8]) -> Result<Option<JournalPosition>, CodecError> {
+        let body = unframe(data)?;
+        sections::find_position(Reader::new(body))
     }
 }
 

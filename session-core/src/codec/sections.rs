@@ -10,6 +10,7 @@ use super::tag;
 use super::unknown::UnknownSections;
 use super::writer::Writer;
 use crate::auth_key::AuthKey;
+use crate::journal::{Epoch, JournalPosition};
 use crate::session::{
     DcEntry, DcFlags, DeviceInfo, Peer, PeerId, PeerKind, Session, TempAuthKey, UpdateState, User,
 };
@@ -47,7 +48,7 @@ mod peer_flag {
 
 /// The smallest possible encodings, used to bound counts by the bytes left.
 pub(super) const MIN_DC_LEN: usize = 4 + 2 + 8 + 4;
-pub(super) const MIN_PEER_LEN: usize = 1 + 8 + 1;
+const MIN_PEER_LEN: usize = 1 + 8 + 1;
 const CHANNEL_STATE_LEN: usize = 8 + 4;
 
 /// A generous guess of the encoded size, so encoding rarely reallocates.
@@ -61,7 +62,11 @@ pub(super) fn size_hint(s: &Session) -> usize {
             .map_or(0, |u| u.channels.len() * CHANNEL_STATE_LEN)
 }
 
-pub(super) fn write_all(w: &mut Writer, s: &Session) -> Result<(), CodecError> {
+pub(super) fn write_all(
+    w: &mut Writer,
+    s: &Session,
+    position: Option<&JournalPosition>,
+) -> Result<(), CodecError> {
     let mut out = SectionsOut {
         w,
         unknown: &s.unknown_sections.0,
@@ -99,6 +104,12 @@ pub(super) fn write_all(w: &mut Writer, s: &Session) -> Result<(), CodecError> {
     if !s.peers.is_empty() {
         out.section(tag::PEERS, |w| write_peers(w, &s.peers))??;
     }
+    if let Some(position) = position {
+        out.section(tag::JOURNAL, |w| {
+            w.bytes(position.epoch.as_bytes());
+            w.u64(position.next);
+        })?;
+    }
     out.finish()
 }
 
@@ -135,8 +146,12 @@ impl SectionsOut<'_> {
     }
 }
 
-pub(super) fn read_all(mut body: Reader<'_>) -> Result<Session, CodecError> {
+/// Reads the body: the session, and the journal position if the body has one (a snapshot).
+pub(super) fn read_all(
+    mut body: Reader<'_>,
+) -> Result<(Session, Option<JournalPosition>), CodecError> {
     let mut s = Session::default();
+    let mut position = None;
     let mut unknown = Vec::new();
     let mut last_tag: Option<u16> = None;
     while body.remaining() > 0 {
@@ -163,6 +178,12 @@ pub(super) fn read_all(mut body: Reader<'_>) -> Result<Session, CodecError> {
             tag::UPDATE_STATE => s.update_state = Some(read_update_state(&mut r)?),
             tag::DEVICE => s.device = Some(read_device(&mut r)?),
             tag::PEERS => s.peers = read_peers(&mut r)?,
+            tag::JOURNAL => {
+                position = Some(JournalPosition {
+                    epoch: Epoch::from_bytes(r.array::<16>()?),
+                    next: r.u64()?,
+                })
+            }
             _ => {
                 unknown.push((t, payload.to_vec()));
                 continue;
@@ -171,7 +192,25 @@ pub(super) fn read_all(mut body: Reader<'_>) -> Result<Session, CodecError> {
         r.finish(section_name(t))?;
     }
     s.unknown_sections = UnknownSections(unknown);
-    Ok(s)
+    Ok((s, position))
+}
+
+/// The journal position in a body, found by skipping every other section's payload.
+pub(super) fn find_position(mut body: Reader<'_>) -> Result<Option<JournalPosition>, CodecError> {
+    while body.remaining() > 0 {
+        let t = body.u16()?;
+        let len = usize::try_from(body.u32()?).map_err(|_| CodecError::Truncated)?;
+        let mut payload = Reader::new(body.bytes(len)?);
+        if t == tag::JOURNAL {
+            let position = JournalPosition {
+                epoch: Epoch::from_bytes(payload.array::<16>()?),
+                next: payload.u64()?,
+            };
+            payload.finish(section_name(t))?;
+            return Ok(Some(position));
+        }
+    }
+    Ok(None)
 }
 
 fn section_name(t: u16) -> &'static str {
@@ -186,7 +225,8 @@ fn section_name(t: u16) -> &'static str {
         tag::USER => "user section",
         tag::UPDATE_STATE => "update_state section",
         tag::DEVICE => "device section",
-        _ => "peers section",
+        tag::PEERS => "peers section",
+        _ => "journal section",
     }
 }
 
@@ -495,7 +535,7 @@ fn read_peers(r: &mut Reader<'_>) -> Result<LiteMap<PeerId, Peer>, CodecError> {
 }
 
 /// The kind of a peer entry from its code.
-pub(super) fn peer_kind(code: u8) -> Result<PeerKind, CodecError> {
+fn peer_kind(code: u8) -> Result<PeerKind, CodecError> {
     PEER_KINDS
         .get(usize::from(code))
         .copied()

@@ -11,6 +11,7 @@ pub(crate) const USER: u16 = 0x0020;
 pub(crate) const UPDATE_STATE: u16 = 0x0030;
 pub(crate) const DEVICE: u16 = 0x0040;
 pub(crate) const PEERS: u16 = 0x0050;
+pub(crate) const JOURNAL: u16 = 0x0060;
 
 /// Whether version 1 defines a section with this tag.
 pub(crate) fn is_known(tag: u16) -> bool {
@@ -27,5 +28,6 @@ pub(crate) fn is_known(tag: u16) -> bool {
             | UPDATE_STATE
             | DEVICE
             | PEERS
+            | JOURNAL
     )
 }

@@ -37,6 +37,10 @@ impl Writer {
         self.bytes(&v.to_le_bytes());
     }
 
+    pub(crate) fn u64(&mut self, v: u64) {
+        self.bytes(&v.to_le_bytes());
+    }
+
     pub(crate) fn i64(&mut self, v: i64) {
         self.bytes(&v.to_le_bytes());
     }
