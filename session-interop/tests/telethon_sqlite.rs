@@ -286,7 +286,7 @@ fn malformed_files_are_rejected_with_the_reason() {
             "ALTER TABLE sessions DROP COLUMN tmp_auth_key",
             "tmp_auth_key",
         ),
-        ("INSERT INTO version VALUES (9)", "2 rows"),
+        ("INSERT INTO version VALUES (9)", "more than one row"),
         ("DROP TABLE entities", "no `entities` table"),
         ("DROP TABLE update_state", "no `update_state` table"),
         ("DROP TABLE sessions", "no `sessions` table"),
