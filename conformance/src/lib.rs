@@ -113,7 +113,7 @@ mod model;
 pub mod planted;
 pub mod services;
 
-use session_core::{SessionDelete, SessionStorage, StorageError, VersionedStorage};
+use session_core::{JournalStorage, SessionDelete, SessionStorage, StorageError, VersionedStorage};
 
 pub use crate::context::CASE_TIMEOUT;
 pub use crate::memory::MemoryHarness;
@@ -215,6 +215,25 @@ where
     crate::__cases!(delete_versioned; run h);
 }
 
+/// Runs every case of [`JournalStorage`]; panics at the first failing case.
+///
+/// A storage that also implements [`VersionedStorage`] should run [`run_journal_versioned`] too.
+pub async fn run_journal<H: Harness>(h: &H)
+where
+    H::Storage: JournalStorage,
+{
+    crate::__cases!(journal; run h);
+}
+
+/// Runs the cases that need both [`JournalStorage`] and [`VersionedStorage`] (appends change the version);
+/// panics at the first failing case.
+pub async fn run_journal_versioned<H: Harness>(h: &H)
+where
+    H::Storage: JournalStorage + VersionedStorage,
+{
+    crate::__cases!(journal_versioned; run h);
+}
+
 /// Runs the crash cases of [`SessionStorage`], unless the harness cannot crash its backend: then nothing
 /// runs and the cases are returned as [`NotRun`]. (Finding out calls [`Harness::crash`] once.)
 ///
@@ -251,6 +270,17 @@ where
 {
     unless_crash_unsupported(h, &crate::__cases!(crash_versioned; names), async {
         crate::__cases!(crash_versioned; run h);
+    })
+    .await
+}
+
+/// Runs the crash cases of [`JournalStorage`] like [`run_crash`].
+pub async fn run_crash_journal<H: Harness>(h: &H) -> Result<(), NotRun>
+where
+    H::Storage: JournalStorage,
+{
+    unless_crash_unsupported(h, &crate::__cases!(crash_journal; names), async {
+        crate::__cases!(crash_journal; run h);
     })
     .await
 }

@@ -8,6 +8,7 @@
 /// conformance_tests!(harness_expr, versioned);                // + the VersionedStorage cases
 /// conformance_tests!(harness_expr, delete, versioned);        // + both, and the cases that need both
 /// conformance_tests!(harness_expr, delete, versioned, crash); // + the crash cases (Harness::crash)
+/// conformance_tests!(harness_expr, journal);                  // + the JournalStorage cases
 /// ```
 ///
 /// The words after the harness may come in any order. Without `crash`, the crash cases of the listed traits
@@ -24,36 +25,43 @@
 #[macro_export]
 macro_rules! conformance_tests {
     ($harness:expr $(, $flag:ident)* $(,)?) => {
-        $crate::__flags!($harness; [no no no]; $($flag)*);
+        $crate::__flags!($harness; [no no no no]; $($flag)*);
     };
 }
 
-/// Reads the words of [`conformance_tests!`] into three flags (delete, versioned, crash).
+/// Reads the words of [`conformance_tests!`] into four flags (delete, versioned, crash, journal).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __flags {
-    ($h:expr; [$d:ident $v:ident $c:ident]; delete $($rest:ident)*) => {
-        $crate::__flags!($h; [yes $v $c]; $($rest)*);
+    ($h:expr; [$d:ident $v:ident $c:ident $j:ident]; delete $($rest:ident)*) => {
+        $crate::__flags!($h; [yes $v $c $j]; $($rest)*);
     };
-    ($h:expr; [$d:ident $v:ident $c:ident]; versioned $($rest:ident)*) => {
-        $crate::__flags!($h; [$d yes $c]; $($rest)*);
+    ($h:expr; [$d:ident $v:ident $c:ident $j:ident]; versioned $($rest:ident)*) => {
+        $crate::__flags!($h; [$d yes $c $j]; $($rest)*);
     };
-    ($h:expr; [$d:ident $v:ident $c:ident]; crash $($rest:ident)*) => {
-        $crate::__flags!($h; [$d $v yes]; $($rest)*);
+    ($h:expr; [$d:ident $v:ident $c:ident $j:ident]; crash $($rest:ident)*) => {
+        $crate::__flags!($h; [$d $v yes $j]; $($rest)*);
     };
-    ($h:expr; [$d:ident $v:ident $c:ident]; $other:ident $($rest:ident)*) => {
+    ($h:expr; [$d:ident $v:ident $c:ident $j:ident]; journal $($rest:ident)*) => {
+        $crate::__flags!($h; [$d $v $c yes]; $($rest)*);
+    };
+    ($h:expr; [$d:ident $v:ident $c:ident $j:ident]; $other:ident $($rest:ident)*) => {
         compile_error!(concat!(
-            "conformance_tests!: unknown word `", stringify!($other), "`; use delete, versioned or crash"
+            "conformance_tests!: unknown word `", stringify!($other),
+            "`; use delete, versioned, crash or journal"
         ));
     };
-    ($h:expr; [$d:ident $v:ident $c:ident];) => {
+    ($h:expr; [$d:ident $v:ident $c:ident $j:ident];) => {
         $crate::__cases!(core; test $h);
         $crate::__when!([$d] $crate::__cases!(delete; test $h););
         $crate::__when!([$v] $crate::__cases!(versioned; test $h););
         $crate::__when!([$d $v] $crate::__cases!(delete_versioned; test $h););
+        $crate::__when!([$j] $crate::__cases!(journal; test $h););
+        $crate::__when!([$j $v] $crate::__cases!(journal_versioned; test $h););
         $crate::__crash!([$c] crash $h);
         $crate::__when!([$d] $crate::__crash!([$c] crash_delete $h););
         $crate::__when!([$v] $crate::__crash!([$c] crash_versioned $h););
+        $crate::__when!([$j] $crate::__crash!([$c] crash_journal $h););
     };
 }
 
@@ -146,6 +154,26 @@ macro_rules! __cases {
             random_operations_all
         ] $($how)*}
     };
+    (journal; $($how:tt)*) => {
+        $crate::__each! {[
+            journal_of_an_absent_slot
+            journal_needs_a_snapshot_with_a_position
+            empty_journal_loads_the_snapshot
+            records_keep_their_order
+            unknown_records_are_kept
+            store_replaces_the_journal
+            compaction_drops_exactly_what_it_includes
+            journal_survives_reopen
+            concurrent_appends_are_all_kept
+            compaction_racing_appends_loses_nothing
+            store_racing_appends_replaces_them
+        ] $($how)*}
+    };
+    (journal_versioned; $($how:tt)*) => {
+        $crate::__each! {[
+            appends_change_the_version
+        ] $($how)*}
+    };
     (crash; $($how:tt)*) => {
         $crate::__each! {[
             crash_keeps_acknowledged_stores
@@ -159,6 +187,11 @@ macro_rules! __cases {
     (crash_versioned; $($how:tt)*) => {
         $crate::__each! {[
             crash_keeps_versions
+        ] $($how)*}
+    };
+    (crash_journal; $($how:tt)*) => {
+        $crate::__each! {[
+            crash_keeps_the_journal
         ] $($how)*}
     };
 }

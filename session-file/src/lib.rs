@@ -105,6 +105,7 @@
 
 mod error;
 mod fsio;
+mod journal;
 mod lock;
 mod ops;
 mod paths;

@@ -1,7 +1,9 @@
-//! The blocking operations behind the async methods: read, replace atomically, compare-and-swap, delete.
+//! The blocking operations behind the async methods: read, replace atomically, compare-and-swap, delete (the
+//! journal's own operations are in [`journal`]).
 
 use std::fs;
 use std::io::{self, Read, Write};
+use std::path::Path;
 use std::time::Duration;
 
 use session_core::{ErrorKind, Expect, StorageError, Version};
@@ -9,30 +11,46 @@ use zeroize::Zeroize;
 
 use crate::error::{config_error, io_error, BACKEND};
 use crate::fsio::{check_dir, file_error, private_options, remove_if_present, sync_dir};
+use crate::journal;
 use crate::lock::WriteLock;
 use crate::paths::SessionPaths;
 
-/// The stored bytes, or `None` if the session file does not exist in an existing directory. Takes no lock:
-/// writers replace the file by a rename, so a read sees one whole version.
-///
-/// Only a regular file is read, and only as many bytes as it had when it was opened: a FIFO, a device such
-/// as `/dev/zero` or anything else at the path is a [`ErrorKind::Config`] error in bounded time and memory.
+/// The stored value: the session file, with the journal's records applied when it has any (see
+/// [`journal::materialize`]); `None` if the session file does not exist in an existing directory. Takes no
+/// lock: writers replace files by renames, so a read sees whole versions.
 pub(crate) fn load(paths: &SessionPaths) -> Result<Option<Vec<u8>>, StorageError> {
-    let file = match open_for_reading(&paths.target) {
-        Ok(file) => file,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => {
-            check_dir(paths)?;
-            return Ok(None);
-        }
-        Err(err) => return Err(io_error(err, "read", &paths.target)),
+    let Some(snapshot) = read_snapshot(paths)? else {
+        return Ok(None);
     };
-    let meta = file
-        .metadata()
-        .map_err(|err| io_error(err, "read", &paths.target))?;
+    journal::materialize(paths, snapshot).map(Some)
+}
+
+/// The bytes of the session file itself (the snapshot, without the journal's records), or `None` if it does
+/// not exist in an existing directory.
+pub(crate) fn read_snapshot(paths: &SessionPaths) -> Result<Option<Vec<u8>>, StorageError> {
+    match read_regular(&paths.target)? {
+        Some(data) => Ok(Some(data)),
+        None => {
+            check_dir(paths)?;
+            Ok(None)
+        }
+    }
+}
+
+/// The bytes of the regular file at `path`, read up to the size it had when opened, or `None` if there is
+/// no file there. Anything but a regular file (a FIFO, a device such as `/dev/zero`) is a
+/// [`ErrorKind::Config`] error in bounded time and memory.
+pub(crate) fn read_regular(path: &Path) -> Result<Option<Vec<u8>>, StorageError> {
+    let file = match open_for_reading(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(io_error(err, "read", path)),
+    };
+    let meta = file.metadata().map_err(|err| io_error(err, "read", path))?;
     if !meta.is_file() {
         return Err(config_error(format!(
             "cannot read {}: it is not a regular file",
-            paths.target.display()
+            path.display()
         )));
     }
     let size = usize::try_from(meta.len()).unwrap_or(usize::MAX);
@@ -41,22 +59,20 @@ pub(crate) fn load(paths: &SessionPaths) -> Result<Option<Vec<u8>>, StorageError
         StorageError::new(
             ErrorKind::TooLarge,
             BACKEND,
-            format!(
-                "{} is too large to load into memory",
-                paths.target.display()
-            ),
+            format!("{} is too large to load into memory", path.display()),
         )
     })?;
     // A file that grew after the open (someone else writing it in place) is read up to its size then.
     (&file)
         .take(meta.len())
         .read_to_end(&mut data)
-        .map_err(|err| io_error(err, "read", &paths.target))?;
+        .map_err(|err| io_error(err, "read", path))?;
     Ok(Some(data))
 }
 
-/// Opens `path` for reading without blocking on a FIFO (so that the type check in [`load`] can refuse it).
-fn open_for_reading(path: &std::path::Path) -> io::Result<fs::File> {
+/// Opens `path` for reading without blocking on a FIFO (so that the type check in [`read_regular`] can refuse
+/// it).
+fn open_for_reading(path: &Path) -> io::Result<fs::File> {
     let mut options = fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -75,7 +91,8 @@ pub(crate) fn store(
     timeout: Duration,
 ) -> Result<(), StorageError> {
     let _lock = WriteLock::acquire(paths, timeout)?;
-    replace(paths, data)
+    replace(paths, data)?;
+    journal::reset(paths, data)
 }
 
 /// Replaces the stored bytes with `data` if the current content matches `expect`, all under the write lock;
@@ -103,6 +120,7 @@ pub(crate) fn store_if(
         ));
     }
     replace(paths, data)?;
+    journal::reset(paths, data)?;
     Ok(Version::of_content(data))
 }
 
@@ -112,7 +130,8 @@ pub(crate) fn delete(paths: &SessionPaths, timeout: Duration) -> Result<(), Stor
     let _lock = WriteLock::acquire(paths, timeout)?;
     let removed_temp = remove_if_present(&paths.temp, paths)?;
     let removed_target = remove_if_present(&paths.target, paths)?;
-    if removed_temp || removed_target {
+    let removed_journal = remove_if_present(&paths.journal, paths)?;
+    if removed_temp || removed_target || removed_journal {
         sync_dir(paths)?;
     }
     Ok(())
@@ -121,10 +140,18 @@ pub(crate) fn delete(paths: &SessionPaths, timeout: Duration) -> Result<(), Stor
 /// Writes `data` to the temporary file, syncs it, renames it over the session file and syncs the directory.
 /// The caller holds the write lock. On failure the temporary file is removed if possible (the next writer
 /// would replace it anyway) and the session file is untouched.
-fn replace(paths: &SessionPaths, data: &[u8]) -> Result<(), StorageError> {
+pub(crate) fn replace(paths: &SessionPaths, data: &[u8]) -> Result<(), StorageError> {
+    replace_file(paths, &paths.target, data)
+}
+
+/// Replaces `target` (the session file or the journal) with `data` like [`replace`].
+pub(crate) fn replace_file(
+    paths: &SessionPaths,
+    target: &Path,
+    data: &[u8],
+) -> Result<(), StorageError> {
     let written = write_temp(paths, data).and_then(|()| {
-        fs::rename(&paths.temp, &paths.target)
-            .map_err(|err| file_error(err, "replace", &paths.target, paths))
+        fs::rename(&paths.temp, target).map_err(|err| file_error(err, "replace", target, paths))
     });
     if written.is_err() {
         // Best effort: the error being reported is the one that matters.

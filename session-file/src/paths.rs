@@ -15,19 +15,23 @@ pub(crate) const COMPANION_OVERHEAD: usize = 1 + LOCK_SUFFIX.len();
 
 const LOCK_SUFFIX: &str = ".lock";
 const TEMP_SUFFIX: &str = ".tmp";
+/// No longer than [`LOCK_SUFFIX`], so the journal adds nothing to the longest companion name.
+const JOURNAL_SUFFIX: &str = ".jnl";
 
-/// Where one session lives: `<dir>/<name>`, its lock file `<dir>/.<name>.lock` and its temporary file
-/// `<dir>/.<name>.tmp`.
+/// Where one session lives: `<dir>/<name>`, its lock file `<dir>/.<name>.lock`, its temporary file
+/// `<dir>/.<name>.tmp` and its journal `<dir>/.<name>.jnl`.
 #[derive(Debug)]
 pub(crate) struct SessionPaths {
     /// The session file, exactly as the user named it.
     pub(crate) target: PathBuf,
-    /// The directory holding all three files (`.` for a bare file name).
+    /// The directory holding the session file and its companions (`.` for a bare file name).
     pub(crate) dir: PathBuf,
     /// The lock file every writer locks; created on the first write and never deleted.
     pub(crate) lock: PathBuf,
-    /// The file a writer fills before renaming it over `target`.
+    /// The file a writer fills before renaming it over `target` (or over `journal`).
     pub(crate) temp: PathBuf,
+    /// The journal of records after the snapshot in `target`, when the session keeps one.
+    pub(crate) journal: PathBuf,
 }
 
 impl SessionPaths {
@@ -62,6 +66,7 @@ impl SessionPaths {
         Ok(SessionPaths {
             lock: companion(LOCK_SUFFIX),
             temp: companion(TEMP_SUFFIX),
+            journal: companion(JOURNAL_SUFFIX),
             target,
             dir,
         })

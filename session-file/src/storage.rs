@@ -2,16 +2,17 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use session_core::{
-    run_blocking, Bytes, Expect, SessionDelete, SessionStorage, StorageError, Version,
-    VersionedStorage,
+    run_blocking, Bytes, Epoch, Expect, Journal, JournalPosition, JournalStorage, SessionDelete,
+    SessionStorage, StorageError, Version, VersionedStorage,
 };
 
 use crate::error::BACKEND;
+use crate::journal;
 use crate::ops;
 use crate::paths::SessionPaths;
 
@@ -45,6 +46,8 @@ use crate::paths::SessionPaths;
 pub struct FileStorage {
     paths: Arc<SessionPaths>,
     lock_timeout: Duration,
+    /// What this handle (and its clones) learned of the journal at its last append.
+    cursor: Arc<Mutex<journal::Cursor>>,
 }
 
 impl FileStorage {
@@ -62,6 +65,7 @@ impl FileStorage {
         Ok(FileStorage {
             paths: Arc::new(SessionPaths::new(path.into())?),
             lock_timeout: Self::DEFAULT_LOCK_TIMEOUT,
+            cursor: Arc::default(),
         })
     }
 
@@ -88,6 +92,12 @@ impl FileStorage {
     /// next write or delete.
     pub fn temp_path(&self) -> &Path {
         &self.paths.temp
+    }
+
+    /// The journal of records after the snapshot ([`JournalStorage`]): `.<name>.jnl` in the session
+    /// file's directory. It exists only once a journal was started on the session.
+    pub fn journal_path(&self) -> &Path {
+        &self.paths.journal
     }
 
     /// Runs `op` with this handle's paths and lock timeout on the blocking thread pool (or inline outside a
@@ -156,5 +166,40 @@ impl VersionedStorage for FileStorage {
     async fn store_if(&self, data: Bytes, expect: Expect) -> Result<Version, StorageError> {
         self.run(move |paths, timeout| ops::store_if(paths, &data, &expect, timeout))
             .await
+    }
+}
+
+#[async_trait]
+impl JournalStorage for FileStorage {
+    /// Reads the session file and the journal beside it; a torn last record is left out.
+    async fn load_journal(&self) -> Result<Option<Journal>, StorageError> {
+        self.run(|paths, _| journal::load_journal(paths)).await
+    }
+
+    /// Under the write lock: checks the epoch the session file names, writes `record` after the journal's
+    /// last whole record (cutting off a torn one first) and `fdatasync`s the journal. One write and one
+    /// sync; the first append to a new journal also syncs the directory.
+    async fn append(&self, epoch: Epoch, record: Bytes) -> Result<u64, StorageError> {
+        let cursor = Arc::clone(&self.cursor);
+        self.run(move |paths, timeout| {
+            let mut cursor = cursor.lock().unwrap_or_else(PoisonError::into_inner);
+            journal::append(paths, &mut cursor, epoch, &record, timeout)
+        })
+        .await
+    }
+
+    /// Under the write lock: replaces the session file with `snapshot`, then the journal with one holding
+    /// only the records from `position.next` on, each atomically and durably.
+    async fn compact(
+        &self,
+        snapshot: Bytes,
+        position: JournalPosition,
+    ) -> Result<(), StorageError> {
+        let cursor = Arc::clone(&self.cursor);
+        self.run(move |paths, timeout| {
+            let mut cursor = cursor.lock().unwrap_or_else(PoisonError::into_inner);
+            journal::compact(paths, &mut cursor, &snapshot, position, timeout)
+        })
+        .await
     }
 }

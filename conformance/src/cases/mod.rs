@@ -26,13 +26,22 @@
 //! - Delete and versioned ([`run_delete_versioned`](crate::run_delete_versioned)):
 //!   [`delete_makes_version_stale`], [`load_versioned_after_delete`], [`store_if_after_delete`],
 //!   [`store_if_is_atomic_against_delete`], [`random_operations_all`].
+//! - Journal ([`run_journal`](crate::run_journal)): [`journal_of_an_absent_slot`],
+//!   [`journal_needs_a_snapshot_with_a_position`], [`empty_journal_loads_the_snapshot`],
+//!   [`records_keep_their_order`], [`unknown_records_are_kept`], [`store_replaces_the_journal`],
+//!   [`compaction_drops_exactly_what_it_includes`], [`journal_survives_reopen`],
+//!   [`concurrent_appends_are_all_kept`], [`compaction_racing_appends_loses_nothing`],
+//!   [`store_racing_appends_replaces_them`]; with [`VersionedStorage`](session_core::VersionedStorage)
+//!   too ([`run_journal_versioned`](crate::run_journal_versioned)): [`appends_change_the_version`].
 //! - Crash ([`run_crash`](crate::run_crash) and its `_delete` / `_versioned` variants; need
 //!   [`Harness::crash`](crate::Harness::crash)): [`crash_keeps_acknowledged_stores`],
-//!   [`crash_keeps_deletes`], [`crash_keeps_versions`].
+//!   [`crash_keeps_deletes`], [`crash_keeps_versions`], [`crash_keeps_the_journal`]
+//!   ([`run_crash_journal`](crate::run_crash_journal)).
 
 mod atomicity;
 mod concurrency;
 mod delete;
+mod journal;
 mod race;
 mod restart;
 mod slots;
@@ -45,6 +54,14 @@ pub use self::delete::{
     delete_is_idempotent, delete_leaves_other_slots, delete_seen_by_other_handle,
     delete_survives_reopen, delete_then_load_is_absent, empty_value_after_delete,
     store_after_delete,
+};
+pub use self::journal::{
+    appends_change_the_version, compaction_drops_exactly_what_it_includes,
+    compaction_racing_appends_loses_nothing, concurrent_appends_are_all_kept,
+    crash_keeps_the_journal, empty_journal_loads_the_snapshot,
+    journal_needs_a_snapshot_with_a_position, journal_of_an_absent_slot, journal_survives_reopen,
+    records_keep_their_order, store_racing_appends_replaces_them, store_replaces_the_journal,
+    unknown_records_are_kept,
 };
 pub use self::race::{versioned_counter_race, versions_name_their_values_under_concurrency};
 pub use self::restart::{

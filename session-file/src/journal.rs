@@ -1,0 +1,386 @@
+//! The journal beside a session file: `.<name>.jnl`, a header naming the journal's epoch and the index of
+//! its first record, then the records (`docs/FORMAT.md`, "Journal"), appended one write and one `fdatasync`
+//! at a time.
+//!
+//! ```text
+//! header  magic 8A 54 47 4A 4E 4C 0D 0A ("\x8aTGJNL\r\n"), version u16 = 1, reserved u16 = 0,
+//!         epoch bytes[16], base u64, CRC-32C u32 of the 36 bytes before it (40 bytes in all)
+//! records one after the other, each a whole record; a last one that is cut or damaged is a torn append,
+//!         left out by readers and cut off by the next append
+//! ```
+//!
+//! The slot's epoch is the one its snapshot (the session file) names; a journal of another epoch, or with a
+//! damaged header, belongs to a session that was replaced and holds nothing to apply. A crash between a
+//! compaction's two renames leaves the new snapshot with the old journal: the snapshot's position tells
+//! which of its records are included, so nothing is lost or applied twice.
+
+use std::fs::File;
+use std::io;
+use std::ops::Range;
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::time::Duration;
+
+use session_core::{Epoch, ErrorKind, Journal, JournalPosition, Record, Session, StorageError};
+
+use crate::error::{io_error, BACKEND};
+use crate::fsio::{open_companion, remove_if_present, sync_dir};
+use crate::lock::WriteLock;
+use crate::ops::{read_regular, read_snapshot, replace, replace_file};
+use crate::paths::SessionPaths;
+
+/// The first eight bytes of a journal file.
+const MAGIC: [u8; 8] = *b"\x8aTGJNL\r\n";
+/// The journal file format this build writes and reads.
+const VERSION: u16 = 1;
+/// The size of the header.
+pub(crate) const HEADER_LEN: usize = 40;
+
+/// The header of a journal that starts at record `base` of `epoch`.
+fn header(epoch: &Epoch, base: u64) -> [u8; HEADER_LEN] {
+    let mut out = [0; HEADER_LEN];
+    out[..8].copy_from_slice(&MAGIC);
+    out[8..10].copy_from_slice(&VERSION.to_le_bytes());
+    out[12..28].copy_from_slice(epoch.as_bytes());
+    out[28..36].copy_from_slice(&base.to_le_bytes());
+    let crc = crc32c::crc32c(&out[..36]);
+    out[36..].copy_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// The epoch and base of a journal file's header, if it has a valid one.
+fn parse_header(data: &[u8]) -> Option<(Epoch, u64)> {
+    let head = data.get(..HEADER_LEN)?;
+    let valid = head[..8] == MAGIC
+        && head[8..10] == VERSION.to_le_bytes()
+        && head[10..12] == [0, 0]
+        && crc32c::crc32c(&head[..36]).to_le_bytes() == head[36..];
+    if !valid {
+        return None;
+    }
+    let mut epoch = [0; 16];
+    epoch.copy_from_slice(&head[12..28]);
+    let mut base = [0; 8];
+    base.copy_from_slice(&head[28..36]);
+    Some((Epoch::from_bytes(epoch), u64::from_le_bytes(base)))
+}
+
+/// A journal file as read: its epoch and base, and where its whole records lie in `data`.
+struct Parsed {
+    epoch: Epoch,
+    base: u64,
+    records: Vec<Range<usize>>,
+    /// Where the last whole record ends: a longer file has a torn append at its end.
+    end: usize,
+}
+
+/// Parses the journal file `data`; `None` without a valid header.
+fn parse(data: &[u8]) -> Option<Parsed> {
+    let (epoch, base) = parse_header(data)?;
+    let mut records = Vec::new();
+    let mut at = HEADER_LEN;
+    while let Some(len) = Record::length_at(&data[at..]) {
+        records.push(at..at + len);
+        at += len;
+    }
+    Some(Parsed {
+        epoch,
+        base,
+        records,
+        end: at,
+    })
+}
+
+/// The journal position the snapshot `data` names, if it is a tgsession snapshot with one.
+fn position_of(data: &[u8]) -> Option<JournalPosition> {
+    Session::snapshot_position(data).ok().flatten()
+}
+
+/// The records of the journal file that apply to the snapshot `position`: those of its epoch, from the
+/// journal's base on (the reader skips the ones the snapshot includes).
+fn applicable(
+    journal: Option<&[u8]>,
+    position: Option<JournalPosition>,
+) -> (u64, Vec<Range<usize>>) {
+    let Some(position) = position else {
+        return (0, Vec::new());
+    };
+    match journal.and_then(parse) {
+        Some(parsed) if parsed.epoch == position.epoch && parsed.base <= position.next => {
+            (parsed.base, parsed.records)
+        }
+        _ => (position.next, Vec::new()),
+    }
+}
+
+/// The stored value for a plain load: the snapshot as it is when no journal record follows it, else the
+/// snapshot with the records applied, encoded again with the position after them.
+pub(crate) fn materialize(
+    paths: &SessionPaths,
+    snapshot: Vec<u8>,
+) -> Result<Vec<u8>, StorageError> {
+    let Some(journal) = read_regular(&paths.journal)? else {
+        return Ok(snapshot);
+    };
+    let position = position_of(&snapshot);
+    let (base, records) = applicable(Some(&journal), position);
+    let pending = position.is_some_and(|position| base + records.len() as u64 > position.next);
+    if !pending {
+        return Ok(snapshot);
+    }
+    let replayed = journal_of(snapshot, base, &journal, &records).replay()?;
+    let bytes = match replayed.position {
+        Some(position) => replayed.session.encode_snapshot(&position)?,
+        None => replayed.session.encode()?,
+    };
+    Ok(bytes)
+}
+
+/// The [`Journal`] of `snapshot` and the records at `ranges` of `journal`.
+fn journal_of(snapshot: Vec<u8>, base: u64, journal: &[u8], ranges: &[Range<usize>]) -> Journal {
+    Journal {
+        snapshot: snapshot.into(),
+        base,
+        records: ranges
+            .iter()
+            .map(|range| session_core::Bytes::copy_from_slice(&journal[range.clone()]))
+            .collect(),
+    }
+}
+
+/// The snapshot and the records after it, or `None` if the slot is absent. Takes no lock: snapshot and
+/// journal are each replaced by a rename or only appended to, and a half-appended last record is left out.
+pub(crate) fn load_journal(paths: &SessionPaths) -> Result<Option<Journal>, StorageError> {
+    let Some(snapshot) = read_snapshot(paths)? else {
+        return Ok(None);
+    };
+    let journal = read_regular(&paths.journal)?;
+    let (base, records) = applicable(journal.as_deref(), position_of(&snapshot));
+    Ok(Some(journal_of(
+        snapshot,
+        base,
+        journal.as_deref().unwrap_or_default(),
+        &records,
+    )))
+}
+
+/// After the session file was replaced with `snapshot` (under the write lock): starts the journal its
+/// position names, or removes the journal when it names none.
+pub(crate) fn reset(paths: &SessionPaths, snapshot: &[u8]) -> Result<(), StorageError> {
+    match position_of(snapshot) {
+        Some(position) => replace_file(
+            paths,
+            &paths.journal,
+            &header(&position.epoch, position.next),
+        ),
+        None => {
+            if remove_if_present(&paths.journal, paths)? {
+                sync_dir(paths)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// What a handle remembers of the journal it appended to last, so that the next append needs no read:
+/// valid only while the session file and the journal are the very files (and sizes) it saw.
+#[derive(Debug, Default)]
+pub(crate) struct Cursor {
+    /// The session file's identity and the position it names.
+    snapshot: Option<(FileId, Option<JournalPosition>)>,
+    /// The journal file's identity and length, and the index of the next record.
+    journal: Option<(FileId, u64, u64)>,
+}
+
+/// What tells one file from another, and one version of an appended file from the next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FileId {
+    dev: u64,
+    ino: u64,
+    len: u64,
+}
+
+impl FileId {
+    fn of(meta: &std::fs::Metadata) -> FileId {
+        FileId {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            len: meta.len(),
+        }
+    }
+}
+
+/// Appends `record` to the journal of `epoch` under the write lock; returns its index.
+pub(crate) fn append(
+    paths: &SessionPaths,
+    cursor: &mut Cursor,
+    epoch: Epoch,
+    record: &[u8],
+    timeout: Duration,
+) -> Result<u64, StorageError> {
+    let _lock = WriteLock::acquire(paths, timeout)?;
+    let position = slot_position(paths, cursor)?;
+    check_epoch(paths, position, epoch)?;
+    let Some(position) = position else {
+        return Err(no_journal(paths));
+    };
+    let existed = paths.journal.exists();
+    let file = open_companion(&paths.journal, paths, "open the journal")?;
+    let meta = file
+        .metadata()
+        .map_err(|err| io_error(err, "inspect", &paths.journal))?;
+    let id = FileId::of(&meta);
+    let (end, next) = match cursor.journal {
+        Some((known, end, next)) if known == id && end == id.len => (end, next),
+        _ => find_end(paths, &file, position)?,
+    };
+    if id.len > end {
+        // A torn append (a crash mid-write) is cut off before the next record goes after it.
+        file.set_len(end)
+            .map_err(|err| io_error(err, "cut a torn record off", &paths.journal))?;
+    }
+    cursor.journal = None;
+    let written = file
+        .write_all_at(record, end)
+        .and_then(|()| file.sync_data());
+    if let Err(err) = written {
+        // Best effort: the next append cuts off whatever part of the record reached the file.
+        let _ = file.set_len(end);
+        return Err(io_error(err, "append to", &paths.journal));
+    }
+    if !existed {
+        sync_dir(paths)?;
+    }
+    let len = end + record.len() as u64;
+    cursor.journal = Some((FileId { len, ..id }, len, next + 1));
+    Ok(next)
+}
+
+/// The valid end of the journal `file` (after its last whole record) and the index of the next record,
+/// rewriting the file as an empty journal at `position` when it has no valid header of `position`'s epoch.
+fn find_end(
+    paths: &SessionPaths,
+    file: &File,
+    position: JournalPosition,
+) -> Result<(u64, u64), StorageError> {
+    let data = read_regular(&paths.journal)?.unwrap_or_default();
+    match parse(&data) {
+        Some(parsed) if parsed.epoch == position.epoch && parsed.base <= position.next => {
+            Ok((parsed.end as u64, parsed.base + parsed.records.len() as u64))
+        }
+        _ => {
+            // A journal of a replaced session (or none yet): nothing in it applies any more.
+            file.set_len(0)
+                .and_then(|()| file.write_all_at(&header(&position.epoch, position.next), 0))
+                .and_then(|()| file.sync_data())
+                .map_err(|err| io_error(err, "start", &paths.journal))?;
+            Ok((HEADER_LEN as u64, position.next))
+        }
+    }
+}
+
+/// The position the slot's snapshot names (`None`: no journal), read again only if the session file is not
+/// the one the cursor saw.
+fn slot_position(
+    paths: &SessionPaths,
+    cursor: &mut Cursor,
+) -> Result<Option<JournalPosition>, StorageError> {
+    let meta = match std::fs::metadata(&paths.target) {
+        Ok(meta) => meta,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Err(no_journal(paths)),
+        Err(err) => return Err(io_error(err, "inspect", &paths.target)),
+    };
+    let id = FileId::of(&meta);
+    if let Some((known, position)) = cursor.snapshot {
+        if known == id {
+            return Ok(position);
+        }
+    }
+    let snapshot = read_snapshot(paths)?.ok_or_else(|| no_journal(paths))?;
+    let position = position_of(&snapshot);
+    cursor.snapshot = Some((id, position));
+    cursor.journal = None;
+    Ok(position)
+}
+
+/// Fails with a conflict unless the slot's journal has `epoch`.
+fn check_epoch(
+    paths: &SessionPaths,
+    position: Option<JournalPosition>,
+    epoch: Epoch,
+) -> Result<(), StorageError> {
+    match position {
+        Some(position) if position.epoch == epoch => Ok(()),
+        Some(position) => Err(StorageError::new(
+            ErrorKind::Conflict,
+            BACKEND,
+            format!(
+                "{}: the session was replaced: its journal is of {:?}, not {epoch:?}; nothing was written",
+                paths.target.display(),
+                position.epoch
+            ),
+        )),
+        None => Err(no_journal(paths)),
+    }
+}
+
+/// The conflict of a write to a journal the slot does not have.
+fn no_journal(paths: &SessionPaths) -> StorageError {
+    StorageError::new(
+        ErrorKind::Conflict,
+        BACKEND,
+        format!(
+            "{} has no journal (it is absent, or was stored whole without one); nothing was written",
+            paths.target.display()
+        ),
+    )
+}
+
+/// Replaces the snapshot with `snapshot` (which includes the records before `position.next`) and drops
+/// those records, under the write lock: the new session file first, then a new journal holding the records
+/// from `position.next` on.
+pub(crate) fn compact(
+    paths: &SessionPaths,
+    cursor: &mut Cursor,
+    snapshot: &[u8],
+    position: JournalPosition,
+    timeout: Duration,
+) -> Result<(), StorageError> {
+    if position_of(snapshot) != Some(position) {
+        return Err(StorageError::new(
+            ErrorKind::InvalidInput,
+            BACKEND,
+            format!("the snapshot does not name the position {position:?} it is compacted at"),
+        ));
+    }
+    let _lock = WriteLock::acquire(paths, timeout)?;
+    *cursor = Cursor::default();
+    let current = slot_position(paths, cursor)?;
+    check_epoch(paths, current, position.epoch)?;
+    let Some(current) = current else {
+        return Err(no_journal(paths));
+    };
+    let journal = read_regular(&paths.journal)?.unwrap_or_default();
+    let (base, records) = applicable(Some(&journal), Some(current));
+    let end = base + records.len() as u64;
+    if position.next < current.next || position.next > end {
+        return Err(StorageError::new(
+            ErrorKind::Conflict,
+            BACKEND,
+            format!(
+                "{}: cannot compact through record {}: the snapshot includes records up to {} and the \
+                 journal ends at {end}; nothing was written",
+                paths.target.display(),
+                position.next,
+                current.next
+            ),
+        ));
+    }
+    let mut kept = header(&position.epoch, position.next).to_vec();
+    let skip = usize::try_from(position.next - base).unwrap_or(usize::MAX);
+    for range in records.iter().skip(skip) {
+        kept.extend_from_slice(&journal[range.clone()]);
+    }
+    *cursor = Cursor::default();
+    replace(paths, snapshot)?;
+    replace_file(paths, &paths.journal, &kept)
+}
