@@ -36,6 +36,7 @@ pub mod codec;
 mod error;
 mod ext;
 pub mod journal;
+mod live;
 mod memory;
 mod patch;
 mod session;
@@ -52,6 +53,7 @@ pub use crate::codec::CodecError;
 pub use crate::error::{BoxError, ErrorKind, StorageError};
 pub use crate::ext::SessionStorageExt;
 pub use crate::journal::{Epoch, Journal, JournalPosition, JournalStorage, Record, Replayed};
+pub use crate::live::{CompactionPolicy, LiveSession};
 pub use crate::memory::{MemoryStorage, MemoryStore};
 pub use crate::patch::{DcChange, DcKey, Patch, UpdateCounters};
 pub use crate::session::{

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 use crate::error::StorageError;
+use crate::journal::{Epoch, Journal, JournalPosition, JournalStorage};
 use crate::version::{Expect, Version};
 
 /// A place that keeps the bytes of one session: a file, a key, a row, an object.
@@ -92,7 +93,7 @@ pub trait VersionedStorage: SessionStorage {
     async fn store_if(&self, data: Bytes, expect: Expect) -> Result<Version, StorageError>;
 }
 
-/// Implements the three traits for a smart pointer or reference by forwarding to the pointee.
+/// Implements the four traits for a smart pointer or reference by forwarding to the pointee.
 macro_rules! forward_storage_traits {
     ($($pointer:ty),+ $(,)?) => {$(
         #[async_trait]
@@ -119,6 +120,23 @@ macro_rules! forward_storage_traits {
             }
             async fn store_if(&self, data: Bytes, expect: Expect) -> Result<Version, StorageError> {
                 (**self).store_if(data, expect).await
+            }
+        }
+
+        #[async_trait]
+        impl<T: JournalStorage + ?Sized> JournalStorage for $pointer {
+            async fn load_journal(&self) -> Result<Option<Journal>, StorageError> {
+                (**self).load_journal().await
+            }
+            async fn append(&self, epoch: Epoch, record: Bytes) -> Result<u64, StorageError> {
+                (**self).append(epoch, record).await
+            }
+            async fn compact(
+                &self,
+                snapshot: Bytes,
+                position: JournalPosition,
+            ) -> Result<(), StorageError> {
+                (**self).compact(snapshot, position).await
             }
         }
     )+};

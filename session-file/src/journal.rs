@@ -14,7 +14,6 @@
 //! compaction's two renames leaves the new snapshot with the old journal: the snapshot's position tells
 //! which of its records are included, so nothing is lost or applied twice.
 
-use std::fs::File;
 use std::io;
 use std::ops::Range;
 use std::os::unix::fs::{FileExt, MetadataExt};
@@ -163,22 +162,14 @@ pub(crate) fn load_journal(paths: &SessionPaths) -> Result<Option<Journal>, Stor
     )))
 }
 
-/// After the session file was replaced with `snapshot` (under the write lock): starts the journal its
-/// position names, or removes the journal when it names none.
-pub(crate) fn reset(paths: &SessionPaths, snapshot: &[u8]) -> Result<(), StorageError> {
-    match position_of(snapshot) {
-        Some(position) => replace_file(
-            paths,
-            &paths.journal,
-            &header(&position.epoch, position.next),
-        ),
-        None => {
-            if remove_if_present(&paths.journal, paths)? {
-                sync_dir(paths)?;
-            }
-            Ok(())
-        }
+/// After the session file was replaced (under the write lock): removes the journal of the session it
+/// replaced, so that none of its records can apply to the new snapshot. A snapshot that names a position
+/// gets its journal on its first append, so storing a new session costs nothing more than the session file.
+pub(crate) fn reset(paths: &SessionPaths) -> Result<(), StorageError> {
+    if remove_if_present(&paths.journal, paths)? {
+        sync_dir(paths)?;
     }
+    Ok(())
 }
 
 /// What a handle remembers of the journal it appended to last, so that the next append needs no read:
@@ -229,53 +220,55 @@ pub(crate) fn append(
         .metadata()
         .map_err(|err| io_error(err, "inspect", &paths.journal))?;
     let id = FileId::of(&meta);
-    let (end, next) = match cursor.journal {
-        Some((known, end, next)) if known == id && end == id.len => (end, next),
-        _ => find_end(paths, &file, position)?,
+    let found = match cursor.journal {
+        Some((known, end, next)) if known == id && end == id.len => Some((end, next)),
+        _ => find_end(paths, position)?,
     };
-    if id.len > end {
-        // A torn append (a crash mid-write) is cut off before the next record goes after it.
-        file.set_len(end)
+    cursor.journal = None;
+    // A journal of a replaced session (or none yet) holds nothing that applies any more: it is started
+    // afresh, header and record in one write.
+    let (start, data, next) = match found {
+        Some((end, next)) => (end, std::borrow::Cow::Borrowed(record), next),
+        None => {
+            let mut fresh = header(&position.epoch, position.next).to_vec();
+            fresh.extend_from_slice(record);
+            (0, std::borrow::Cow::Owned(fresh), position.next)
+        }
+    };
+    if id.len > start {
+        // A torn append (a crash mid-write), or a stale journal, is cut off before the record goes after it.
+        file.set_len(start)
             .map_err(|err| io_error(err, "cut a torn record off", &paths.journal))?;
     }
-    cursor.journal = None;
     let written = file
-        .write_all_at(record, end)
+        .write_all_at(&data, start)
         .and_then(|()| file.sync_data());
     if let Err(err) = written {
         // Best effort: the next append cuts off whatever part of the record reached the file.
-        let _ = file.set_len(end);
+        let _ = file.set_len(start);
         return Err(io_error(err, "append to", &paths.journal));
     }
     if !existed {
         sync_dir(paths)?;
     }
-    let len = end + record.len() as u64;
+    let len = start + data.len() as u64;
     cursor.journal = Some((FileId { len, ..id }, len, next + 1));
     Ok(next)
 }
 
-/// The valid end of the journal `file` (after its last whole record) and the index of the next record,
-/// rewriting the file as an empty journal at `position` when it has no valid header of `position`'s epoch.
+/// The valid end of the journal (after its last whole record) and the index of the next record; `None` when
+/// it has no valid header of `position`'s epoch (or does not exist), so it must be started afresh.
 fn find_end(
     paths: &SessionPaths,
-    file: &File,
     position: JournalPosition,
-) -> Result<(u64, u64), StorageError> {
+) -> Result<Option<(u64, u64)>, StorageError> {
     let data = read_regular(&paths.journal)?.unwrap_or_default();
-    match parse(&data) {
+    Ok(match parse(&data) {
         Some(parsed) if parsed.epoch == position.epoch && parsed.base <= position.next => {
-            Ok((parsed.end as u64, parsed.base + parsed.records.len() as u64))
+            Some((parsed.end as u64, parsed.base + parsed.records.len() as u64))
         }
-        _ => {
-            // A journal of a replaced session (or none yet): nothing in it applies any more.
-            file.set_len(0)
-                .and_then(|()| file.write_all_at(&header(&position.epoch, position.next), 0))
-                .and_then(|()| file.sync_data())
-                .map_err(|err| io_error(err, "start", &paths.journal))?;
-            Ok((HEADER_LEN as u64, position.next))
-        }
-    }
+        _ => None,
+    })
 }
 
 /// The position the slot's snapshot names (`None`: no journal), read again only if the session file is not

@@ -92,7 +92,7 @@ pub(crate) fn store(
 ) -> Result<(), StorageError> {
     let _lock = WriteLock::acquire(paths, timeout)?;
     replace(paths, data)?;
-    journal::reset(paths, data)
+    journal::reset(paths)
 }
 
 /// Replaces the stored bytes with `data` if the current content matches `expect`, all under the write lock;
@@ -120,7 +120,7 @@ pub(crate) fn store_if(
         ));
     }
     replace(paths, data)?;
-    journal::reset(paths, data)?;
+    journal::reset(paths)?;
     Ok(Version::of_content(data))
 }
 

@@ -13,6 +13,9 @@ pub struct Replayed {
     /// session writes, and where the next append lands. `None` when the slot has no journal yet (its
     /// snapshot names no epoch): a client starts one by storing a snapshot with a new position.
     pub position: Option<JournalPosition>,
+    /// The position the snapshot itself names: the records from its `next` up to `position.next` are the
+    /// ones applied on top of it.
+    pub snapshot_position: Option<JournalPosition>,
     /// The index of the first record this version could not apply ([`Record::Unknown`]), if any: a
     /// compaction must not go past it, so that the newer version that wrote it still finds it.
     pub first_unknown: Option<u64>,
@@ -39,6 +42,7 @@ impl Journal {
             return Ok(Replayed {
                 session,
                 position: None,
+                snapshot_position: None,
                 first_unknown: None,
                 applied: 0,
             });
@@ -78,6 +82,7 @@ impl Journal {
                 epoch: position.epoch,
                 next,
             }),
+            snapshot_position: Some(position),
             first_unknown,
             applied,
         })
