@@ -25,6 +25,17 @@
 //! - `aws_sdk_s3` itself is re-exported, so `session_s3::aws_sdk_s3` is always the version this crate was
 //!   built with.
 //!
+//! # No journal: changes are whole-object rewrites
+//!
+//! S3 cannot append to an object, so [`S3Storage`] does not implement
+//! [`JournalStorage`](session_core::JournalStorage). A [`LiveSession`](session_core::LiveSession) over S3 is
+//! opened with [`LiveSession::open`](session_core::LiveSession::open) and persists every flush as one PUT of
+//! the whole session: a 3.5 MB session with 100,000 peers costs a 3.5 MB upload per flush, whatever the size
+//! of the change. Flush S3 sessions on a timer (many changes per PUT) rather than after every update batch,
+//! or keep busy sessions in a storage with a journal (file, sled, Redis, PostgreSQL). A design on
+//! conditional writes (numbered record objects created with `If-None-Match: *`, listed on load) is possible
+//! but costs a LIST per load and one request per record; it is not built.
+//!
 //! # TLS
 //!
 //! By default the crate speaks plain HTTP only and links no TLS library, which is all a server on the same
