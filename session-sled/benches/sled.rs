@@ -11,23 +11,39 @@
 //! | `rejected`    | `tree.insert` + `tree.flush_async().await`         | `tree.get` in `spawn_blocking`|
 //!
 //! `bare` is the baseline; `bare-async` makes the adapter's sled calls the adapter's way, so the gap to it
-//! is what the adapter itself adds (key, conversions, the boxed future, and the syncs that make a store
-//! durable, which sled's flush does not: see the crate docs); `bare-synced` adds the one sync every store
-//! needs, so the gap to it is the rest (the free-space check, the blob directory scan, and for 1 MiB the
-//! blob file's and the `blobs` directory's syncs); `rejected` prices the designs the adapter does not use
-//! (see the `SledStorage` docs). After criterion's own output, the run prints the medians side by side with
-//! the adapter's overhead over `bare`, `bare-async` and `bare-synced`.
+//! is what the adapter itself adds (key, conversions, the boxed future, the transaction that keeps the
+//! journal in step, and the syncs that make a store durable, which sled's flush does not: see the crate
+//! docs); `bare-synced` adds the one sync every store needs, so the gap to it is the rest (the transaction,
+//! the free-space check, the blob directory scan, and for 1 MiB the blob file's and the `blobs` directory's
+//! syncs); `rejected` prices the designs the adapter does not use (see the `SledStorage` docs).
+//!
+//! The `append` group appends to a journal (a slot holding a snapshot with a journal position) a record of
+//! one changed peer (`1peer`) and one of about 4 KiB (`4KiB`, comparable with the 4 KiB store), two ways,
+//! on a database of its own (the store benchmarks leave hundreds of blob files behind, which slow every
+//! write down until sled removes them):
+//!
+//! | variant       | append                                                                           |
+//! |---------------|----------------------------------------------------------------------------------|
+//! | `adapter`     | `SledStorage::append`                                                            |
+//! | `bare-synced` | `tree.insert` under a new key + `tree.flush()` + `fdatasync` in `spawn_blocking` |
+//!
+//! After criterion's own output, the run prints the medians side by side with the adapter's overhead over
+//! `bare`, `bare-async` and `bare-synced`, then the appends' medians against the adapter's 4 KiB store.
 //!
 //! Run: `CARGO_TARGET_DIR=/work/target-sled cargo bench -p session-sled --bench sled`
 
 use std::fs::File;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion};
-use session_conformance::bench::{sample_value, OverheadTable, SIZES};
-use session_core::{Bytes, SessionStorage, Slot};
+use session_conformance::bench::{format_ns, median_ns, sample_value, OverheadTable, SIZES};
+use session_core::{
+    Bytes, Epoch, JournalPosition, JournalStorage, Patch, Peer, PeerId, PeerKind, Record, Session,
+    SessionStorage, Slot,
+};
 use session_sled::{open_db, SledStorage};
 use tokio::runtime::Runtime;
 
@@ -37,6 +53,15 @@ const BARE_KEY: &[u8] = b"bare:bench";
 /// The ways a value is written or read.
 const VARIANTS: [&str; 5] = ["adapter", "bare", "bare-async", "bare-synced", "rejected"];
 
+/// The ways a record is appended.
+const APPEND_VARIANTS: [&str; 2] = ["adapter", "bare-synced"];
+
+/// The records appended: their names in benchmark ids and their least length.
+const RECORDS: [(&str, usize); 2] = [("1peer", 0), ("4KiB", 4 << 10)];
+
+/// The prefix of the keys the bare appends write, followed by a big-endian counter.
+const BARE_RECORD_KEY: &[u8] = b"bare:record:";
+
 /// Everything one benchmark needs: a runtime, the database, and a handle on it.
 struct Fixture {
     runtime: Runtime,
@@ -44,6 +69,11 @@ struct Fixture {
     /// The database's `db` file, for `bare-synced`.
     log: Arc<File>,
     storage: SledStorage,
+    /// A slot whose snapshot starts a journal of `epoch`, for the appends.
+    journal: SledStorage,
+    epoch: Epoch,
+    /// The index of the next bare append.
+    bare_records: AtomicU64,
     _dir: tempfile::TempDir,
 }
 
@@ -57,12 +87,46 @@ impl Fixture {
             .worker_threads(1)
             .build()
             .expect("runtime");
+        let journal = SledStorage::new(&db, Slot::new("journal").expect("slot"));
+        let start = JournalPosition::start();
+        let snapshot = Session::default()
+            .encode_snapshot(&start)
+            .expect("encode a snapshot");
+        runtime
+            .block_on(journal.store(Bytes::from(snapshot)))
+            .expect("store the snapshot");
         Fixture {
             runtime,
             db,
             log,
             storage,
+            journal,
+            epoch: start.epoch,
+            bare_records: AtomicU64::new(0),
             _dir: dir,
+        }
+    }
+
+    /// Appends `record` once, the way `variant` says.
+    fn append(&self, variant: &str, record: &Bytes) {
+        match variant {
+            "adapter" => {
+                self.runtime
+                    .block_on(self.journal.append(self.epoch, record.clone()))
+                    .expect("append");
+            }
+            "bare-synced" => {
+                let tree: sled::Tree = (*self.db).clone();
+                let (record, log) = (record.clone(), Arc::clone(&self.log));
+                let index = self.bare_records.fetch_add(1, Ordering::Relaxed);
+                self.hop(move || {
+                    let key = [BARE_RECORD_KEY, &index.to_be_bytes()].concat();
+                    tree.insert(key, &record[..]).expect("insert");
+                    tree.flush().expect("flush");
+                    log.sync_data().expect("fdatasync");
+                });
+            }
+            _ => unreachable!("unknown append variant {variant}"),
         }
     }
 
@@ -157,6 +221,66 @@ fn bench(c: &mut Criterion, fixture: &Fixture) {
     }
 }
 
+/// A record of `epoch` of at least `len` bytes: one changed peer, or as many as it takes.
+fn record_of(epoch: Epoch, len: usize) -> Bytes {
+    let mut patch = Patch::new();
+    for id in 1.. {
+        patch.upsert_peer(
+            PeerId::User(id),
+            Peer {
+                kind: PeerKind::User,
+                access_hash: Some(id.wrapping_mul(0x9e37_79b9)),
+                username: Some(format!("user_{id}")),
+                ..Peer::default()
+            },
+        );
+        let record = Record::encode_patch(epoch, &patch).expect("encode a record");
+        if record.len() >= len {
+            return Bytes::from(record);
+        }
+    }
+    unreachable!("a record grows with every peer")
+}
+
+fn bench_append(c: &mut Criterion, fixture: &Fixture) {
+    let mut group = c.benchmark_group("append");
+    for (name, len) in RECORDS {
+        let record = record_of(fixture.epoch, len);
+        eprintln!("append/{name}: a record of {} bytes", record.len());
+        for variant in APPEND_VARIANTS {
+            let id = BenchmarkId::new(variant, name);
+            group.bench_with_input(id, &record, |b, record| {
+                b.iter(|| fixture.append(variant, record));
+            });
+        }
+    }
+    group.finish();
+}
+
+/// Prints the appends' medians next to the adapter's store of 4 KiB, measured in the same run.
+fn print_append_against_store(out: &Path) {
+    let Some(store) = median_ns(out, "store", "adapter", "4KiB") else {
+        println!("append vs store: the 4 KiB store was not measured in this run");
+        return;
+    };
+    println!(
+        "\nappend vs the adapter's 4 KiB store ({})",
+        format_ns(store)
+    );
+    for (name, _) in RECORDS {
+        for variant in APPEND_VARIANTS {
+            match median_ns(out, "append", variant, name) {
+                Some(append) => println!(
+                    "append {name:>5} {variant:<11} {:>9}  {:>5.2} x the store",
+                    format_ns(append),
+                    append / store
+                ),
+                None => println!("append {name:>5} {variant:<11} not measured in this run"),
+            }
+        }
+    }
+}
+
 fn main() {
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("criterion-sled");
     let mut criterion = Criterion::default()
@@ -165,8 +289,10 @@ fn main() {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3))
         .configure_from_args();
-    let fixture = Fixture::new();
-    bench(&mut criterion, &fixture);
+    bench(&mut criterion, &Fixture::new());
+    // A database of its own: the one above holds the blob files of a thousand 1 MiB stores, which sled
+    // removes only lazily and which every durable write lists (see the crate docs, *Durability*).
+    bench_append(&mut criterion, &Fixture::new());
     criterion.final_summary();
     OverheadTable::new(
         "median per call",
@@ -175,4 +301,5 @@ fn main() {
         &["bare", "bare-async", "bare-synced"],
     )
     .print_from_criterion(&out, &["store", "load"], &SIZES.map(|(size, _)| size));
+    print_append_against_store(&out);
 }

@@ -145,7 +145,7 @@ mod tests {
         assert_eq!(err.backend(), "sled");
         assert_eq!(
             err.to_string(),
-            "sled: permission denied: cannot store slot \"a\": the file system refused access"
+            "sled: permission denied: cannot store slot \"a\": permission denied"
         );
         let source = err.source().and_then(|s| s.downcast_ref::<sled::Error>());
         assert!(matches!(source, Some(sled::Error::Io(_))));

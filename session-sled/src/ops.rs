@@ -1,23 +1,23 @@
-//! The storage traits for [`SledStorage`]: in-memory reads that never return a value whose write failed,
-//! and writes that are made durable on a blocking thread before they return.
+//! The storage traits for [`SledStorage`]: reads of one consistent state of a slot that never return a
+//! value whose write failed, and writes that change a slot in one transaction and are made durable on a
+//! blocking thread before they return. The journal's own operations are in [`journal`](crate::journal).
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use session_core::{
-    run_blocking, ErrorKind, Expect, SessionDelete, SessionStorage, StorageError, Version,
-    VersionedStorage,
+    run_blocking, Expect, SessionDelete, SessionStorage, StorageError, Version, VersionedStorage,
 };
 
 use crate::error::{map_sled_error, BACKEND};
+use crate::journal::{materialize, to_bytes};
+use crate::meta::Meta;
+use crate::state::{self, position_of, Refusal, Stored};
 use crate::storage::SledStorage;
-
-/// The outcome of a conditional write: done, or refused because the slot held a value of this version
-/// (`None`: absent).
-type SwapOutcome = Result<(), Option<Version>>;
+use crate::txn;
 
 impl SledStorage {
     /// `{op} slot "name"`, as errors name the call.
-    fn action(&self, op: &str) -> String {
+    pub(crate) fn action(&self, op: &str) -> String {
         format!("{op} slot {:?}", self.slot())
     }
 
@@ -39,112 +39,126 @@ impl SledStorage {
         .await?
     }
 
-    /// The current value, as sled keeps it, unless the database is poisoned. The poison is checked before
-    /// the read (a poisoned sled may block on reads of pages it has to load from disk) and after it, so
-    /// that a value whose write failed before this read finished is never returned.
-    fn get(&self, op: &str) -> Result<Option<sled::IVec>, StorageError> {
+    /// Runs `run` (given the tree and the slot's key; typically checks, then one sled transaction, see
+    /// [`txn::commit`]) on a blocking thread through [`write`](Self::write): what it committed is made
+    /// durable before this returns; a refusal wrote nothing and becomes this call's error.
+    pub(crate) async fn transact<T, F>(
+        &self,
+        op: &str,
+        len: usize,
+        run: F,
+    ) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&sled::Tree, &[u8]) -> sled::Result<Result<T, Refusal>> + Send + 'static,
+    {
+        let outcome = self
+            .write(op, len, move |tree, key| {
+                let outcome = run(tree, key)?;
+                let committed = outcome.is_ok();
+                Ok((outcome, committed))
+            })
+            .await?;
+        outcome.map_err(|refusal| refusal.into_error(&self.action(op)))
+    }
+
+    /// What the slot holds (snapshot, journal state and records), read in one transaction, unless the
+    /// database is poisoned. The poison is checked before the read (a poisoned sled may block on reads of
+    /// pages it has to load from disk) and after it, so that a value whose write failed before this read
+    /// finished is never returned.
+    pub(crate) fn read(&self, op: &str) -> Result<Option<Stored>, StorageError> {
         let database = self.database();
         database.check(|| self.action(op))?;
-        let value = self
-            .tree()
-            .get(self.key())
-            .map_err(|err| map_sled_error(err, &self.action(op)))?;
+        let read = txn::read(self.tree(), |tx| state::read(tx, self.key()))
+            .map_err(|err| map_sled_error(err, &self.action(op)))?
+            .map_err(|refusal| refusal.into_error(&self.action(op)))?;
         database.check(|| self.action(op))?;
-        Ok(value)
+        Ok(read)
     }
-}
 
-/// The bytes of a sled value, without copying it.
-fn to_bytes(value: sled::IVec) -> Bytes {
-    Bytes::from_owner(value)
-}
-
-/// The version of the value sled holds, `None` when absent.
-fn version_of(value: Option<&sled::IVec>) -> Option<Version> {
-    value.map(|value| Version::of_content(value))
-}
-
-/// Writes `data` under `key` if the key's value matches `expect`, atomically; the flag says whether it
-/// wrote.
-fn swap(
-    tree: &sled::Tree,
-    key: &[u8],
-    data: &[u8],
-    expect: &Expect,
-) -> sled::Result<(SwapOutcome, bool)> {
-    let current = match expect {
-        Expect::Absent => None,
-        Expect::Version(expected) => {
-            let current = tree.get(key)?;
-            let found = version_of(current.as_ref());
-            if found.as_ref() != Some(expected) {
-                return Ok((Err(found), false));
-            }
-            current
+    /// What [`load`](SessionStorage::load) returns for `stored`: the snapshot itself, or, when records
+    /// follow it, the session they make ([`materialize`]), built on a blocking thread (decoding, applying and
+    /// encoding a large session takes milliseconds).
+    async fn materialized(&self, op: &str, stored: Stored) -> Result<Bytes, StorageError> {
+        if stored.records.is_empty() {
+            return Ok(to_bytes(stored.snapshot));
         }
-    };
-    Ok(match tree.compare_and_swap(key, current, Some(data))? {
-        Ok(()) => (Ok(()), true),
-        Err(changed) => (Err(version_of(changed.current.as_ref())), false),
-    })
+        run_blocking(BACKEND, &self.action(op), move || materialize(stored)).await?
+    }
+
+    /// Replaces the slot's snapshot and journal with `data` (`None`: deletes the slot) in one transaction,
+    /// if the slot matches `expect` (if given); the journal's state follows `data`'s position. `version` is
+    /// the content version of `data` if the caller has it already.
+    async fn replace(
+        &self,
+        op: &str,
+        data: Option<Bytes>,
+        version: Option<Version>,
+        expect: Option<Expect>,
+    ) -> Result<(), StorageError> {
+        let len = data.as_ref().map_or(0, Bytes::len);
+        self.transact(op, len, move |tree, key| {
+            let data = data.as_deref();
+            let meta = data.and_then(|data| {
+                let position = position_of(data)?;
+                let version = version.unwrap_or_else(|| Version::of_content(data));
+                Some(Meta::start(position, version))
+            });
+            txn::commit(tree, |tx| {
+                state::replace(tx, key, data, meta.as_ref(), expect.as_ref())
+            })
+        })
+        .await
+    }
 }
 
 #[async_trait]
 impl SessionStorage for SledStorage {
+    /// The snapshot when no record follows it (the stored bytes, unchanged); with records, the snapshot
+    /// with the records applied, encoded again at the position after them.
     async fn load(&self) -> Result<Option<Bytes>, StorageError> {
-        Ok(self.get("load")?.map(to_bytes))
+        match self.read("load")? {
+            Some(stored) => self.materialized("load", stored).await.map(Some),
+            None => Ok(None),
+        }
     }
 
+    /// Replaces the snapshot and drops the journal, in one transaction; a snapshot that names a journal
+    /// position starts an empty journal there.
     async fn store(&self, data: Bytes) -> Result<(), StorageError> {
-        self.write("store", data.len(), move |tree, key| {
-            tree.insert(key, &data[..])?;
-            Ok(((), true))
-        })
-        .await
+        self.replace("store", Some(data), None, None).await
     }
 }
 
 #[async_trait]
 impl SessionDelete for SledStorage {
+    /// Removes the snapshot and the journal, in one transaction.
     async fn delete(&self) -> Result<(), StorageError> {
-        self.write("delete", 0, |tree, key| {
-            tree.remove(key)?;
-            Ok(((), true))
-        })
-        .await
+        self.replace("delete", None, None, None).await
     }
 }
 
 #[async_trait]
 impl VersionedStorage for SledStorage {
+    /// What [`load`](SessionStorage::load) returns, with the slot's version: the content version of the
+    /// stored bytes for a slot without a journal, else the journal's (see the crate docs, *Journal*).
     async fn load_versioned(&self) -> Result<Option<(Bytes, Version)>, StorageError> {
-        Ok(self.get("load_versioned")?.map(|value| {
-            let version = Version::of_content(&value);
-            (to_bytes(value), version)
-        }))
+        let Some(stored) = self.read("load_versioned")? else {
+            return Ok(None);
+        };
+        let version = stored.version();
+        let value = self.materialized("load_versioned", stored).await?;
+        Ok(Some((value, version)))
     }
 
-    /// Checks `expect` against the current value and writes `data` with one compare-and-swap on exactly
-    /// the value that was checked, so a write that lands in between makes this call fail with
-    /// [`ErrorKind::Conflict`] instead of being overwritten.
+    /// Checks `expect` against the slot's version and replaces snapshot and journal with `data` in the same
+    /// transaction, so a write that lands in between makes this call fail with
+    /// [`ErrorKind::Conflict`](session_core::ErrorKind::Conflict) instead of being overwritten. Returns the
+    /// content version of `data`.
     async fn store_if(&self, data: Bytes, expect: Expect) -> Result<Version, StorageError> {
         let version = Version::of_content(&data);
-        let checked = expect.clone();
-        let outcome = self
-            .write("store_if", data.len(), move |tree, key| {
-                swap(tree, key, &data, &checked)
-            })
+        self.replace("store_if", Some(data), Some(version.clone()), Some(expect))
             .await?;
-        match outcome {
-            Ok(()) => Ok(version),
-            Err(found) => Err(StorageError::new(
-                ErrorKind::Conflict,
-                BACKEND,
-                format!(
-                    "slot {:?} changed: expected {expect:?}, found {found:?}",
-                    self.slot()
-                ),
-            )),
-        }
+        Ok(version)
     }
 }

@@ -18,41 +18,48 @@ use crate::open::open_db;
 /// UTF-8 bytes of the [`Slot`]), in the tree the handle was built on. The prefix is
 /// [`DEFAULT_PREFIX`](Self::DEFAULT_PREFIX) (`tgsession:`) unless [`with_prefix`](Self::with_prefix)
 /// changes it, so slot `main` is the key `tgsession:main`. The value is the session's bytes, unchanged.
+/// A slot whose session names a journal position also has keys that start with its key followed by the
+/// byte `FF`: the journal's state and its records (crate docs, *Journal*).
 ///
 /// Prefixes let several applications share one tree: handles with different prefixes never see each
 /// other's data, provided no prefix plus slot name spells another prefix plus slot name. Prefixes that end
 /// in a byte slot names cannot contain (such as `/` or `\0`) rule this out; the default ends in `:`, which
 /// slot names may contain, so do not combine it with a prefix such as `tgsession` that is a prefix of it.
+/// Nor use a prefix that contains `FF`, which could spell another handle's journal keys.
 ///
 /// # Durability and versions
 ///
 /// Every write ([`store`](session_core::SessionStorage::store), [`delete`](session_core::SessionDelete::delete),
-/// [`store_if`](session_core::VersionedStorage::store_if)) is on disk when it returns `Ok`: sled's flush,
-/// then `fdatasync` of the `db` file and of the new blob files and `fsync` of the directories whose entries
-/// changed (the crate docs, *Durability*, list exactly what is synced and what is not). A write first checks
+/// [`store_if`](session_core::VersionedStorage::store_if), [`append`](session_core::JournalStorage::append),
+/// [`compact`](session_core::JournalStorage::compact)) is one sled transaction over the slot's keys and is
+/// on disk when it returns `Ok`: sled's flush, then `fdatasync` of the `db` file and of the new blob files
+/// and `fsync` of the directories whose entries changed (the crate docs, *Durability*, list exactly what
+/// is synced and what is not). A write first checks
 /// that the file system keeps [`min_free_space`](Self::min_free_space) plus twice the value's length free,
 /// and fails with [`ErrorKind::StorageFull`](session_core::ErrorKind::StorageFull), writing nothing, if not.
 /// A write that fails after sled may have changed its memory poisons the database for every handle on it:
 /// later calls fail with a message saying that it must be reopened, and no load returns the value whose
 /// write failed (crate docs, *When a write fails*).
 ///
-/// Versions are [`Version::of_content`](session_core::Version::of_content) of the stored value; conditional
-/// writes use sled's [`compare_and_swap`](sled::Tree::compare_and_swap) on exactly the value whose version
-/// was checked, so they are atomic with respect to every other write on the key, through any handle on the
-/// same database.
+/// Versions are [`Version::of_content`](session_core::Version::of_content) of the stored value, except for a
+/// slot with a journal, whose version also changes with every append and compaction (crate docs,
+/// *Journal*). A conditional write checks the version and writes in the same sled transaction, so it is
+/// atomic with respect to every other write on the slot, through any handle on the same database.
 ///
 /// # Blocking
 ///
 /// sled's calls are synchronous. The handle splits them by cost:
 ///
-/// - **Writes** run on Tokio's blocking thread pool (`spawn_blocking`): the free-space check, the insert,
-///   remove or compare-and-swap, the flush and the syncs that follow it, in one task. They wait for the disk
-///   (about 0.2 ms to 5 ms per write on the benchmark machine), and the insert of a value above sled's blob
-///   threshold writes a file, which must not stall the executor. Outside a Tokio runtime they run on the
-///   calling thread. A write whose future is dropped still completes.
-/// - **Reads** call sled on the calling task: `get` serves from sled's page cache and took well under
-///   a microsecond for a 4 KiB and a 1 MiB value in `benches/sled.rs`, where moving it to the blocking pool
-///   would cost about 20 µs. A read of a page sled evicted from its cache reads the disk.
+/// - **Writes** run on Tokio's blocking thread pool (`spawn_blocking`): the free-space check, the checks
+///   and hashes of the input, the transaction, the flush and the syncs that follow it, in one task. They
+///   wait for the disk (about 0.25 ms to 8 ms per write on the benchmark machine), and the insert of a
+///   value above sled's blob threshold writes a file, which must not stall the executor. Outside a Tokio
+///   runtime they run on the calling thread. A write whose future is dropped still completes.
+/// - **Reads** call sled on the calling task: a transaction that reads the slot's keys from sled's page
+///   cache and never commits took about a microsecond for a 4 KiB and a 1 MiB value in `benches/sled.rs`,
+///   where moving it to the blocking pool would cost about 20 µs. A read of a page sled evicted from its
+///   cache reads the disk. When records follow the snapshot, applying them (decoding and encoding the
+///   session) runs on the blocking pool.
 ///
 /// sled's own `flush_async` is not used: in sled 0.34 concurrent `flush_async` calls can deadlock sled's
 /// internal thread pool (sled issues #1241 and #1308, fixed only after 0.34.7), which the conformance

@@ -113,12 +113,18 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()>
 mod default_tree {
     use super::*;
 
-    conformance_tests!(SledHarness::new(None), delete, versioned, crash);
+    conformance_tests!(SledHarness::new(None), delete, versioned, crash, journal);
 }
 
 /// The suite on a named tree of the database.
 mod named_tree {
     use super::*;
 
-    conformance_tests!(SledHarness::new(Some("sessions")), delete, versioned, crash);
+    conformance_tests!(
+        SledHarness::new(Some("sessions")),
+        delete,
+        versioned,
+        crash,
+        journal
+    );
 }

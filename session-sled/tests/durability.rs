@@ -1,7 +1,8 @@
-//! What is on the disk when a store returns: a child process opens a database and stores a small value, two
+//! What is on the disk when a write returns: a child process opens a database and stores a small value, two
 //! large ones (over sled's ~128 KiB blob threshold, so sled writes them to files under `blobs/`) and a small
-//! one, under `strace -f -y`, marking the start and the end of each store with a failed `openat` of a marker
-//! path. The parent then checks, for each store, that before it returned:
+//! one, then a snapshot that starts a journal, appends two records and compacts, under `strace -f -y`,
+//! marking the start and the end of each write with a failed `openat` of a marker path. The parent then
+//! checks, for each write, that before it returned:
 //!
 //! - the `db` file was `fsync`ed or `fdatasync`ed after sled's last `sync_file_range` on it (which flushes
 //!   neither the file's size nor the device's cache);
@@ -23,12 +24,37 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use session_core::{Bytes, SessionStorage, Slot};
+use session_core::{
+    Bytes, JournalPosition, JournalStorage, Patch, Record, Session, SessionStorage, Slot,
+};
 use session_sled::{open_config, SledStorage, DEFAULT_LOCK_WAIT};
 
 const CHILD_ARG: &str = "--durability-child";
-/// The values the child stores, in order.
-const LENGTHS: [usize; 4] = [4 << 10, 300 << 10, 400 << 10, 100];
+
+/// One write of the child.
+#[derive(Clone, Copy, Debug)]
+enum Write {
+    /// A store of a value of this length (no session, so no journal).
+    Store(usize),
+    /// A store of a snapshot that starts a journal.
+    StartJournal,
+    /// An append of a record to that journal.
+    Append,
+    /// A compaction through every record appended.
+    Compact,
+}
+
+/// The writes the child makes, in order.
+const WRITES: [Write; 8] = [
+    Write::Store(4 << 10),
+    Write::Store(300 << 10),
+    Write::Store(400 << 10),
+    Write::Store(100),
+    Write::StartJournal,
+    Write::Append,
+    Write::Append,
+    Write::Compact,
+];
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -36,7 +62,7 @@ fn main() {
         child(Path::new(&args[2]));
     } else {
         parent();
-        println!("test every_store_is_synced_before_it_returns ... ok");
+        println!("test every_write_is_synced_before_it_returns ... ok");
     }
 }
 
@@ -57,10 +83,43 @@ fn child(dir: &Path) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    for (round, len) in LENGTHS.into_iter().enumerate() {
-        let value = Bytes::from(vec![u8::try_from(round).unwrap() + 1; len]);
+    let start = JournalPosition::start();
+    let mut patch = Patch::new();
+    patch.set_home_dc(Some(2));
+    let record = Bytes::from(Record::encode_patch(start.epoch, &patch).unwrap());
+    for (round, write) in WRITES.into_iter().enumerate() {
+        // A compaction writes what the journal replays to, read before the write starts.
+        let compacted = matches!(write, Write::Compact).then(|| {
+            let journal = runtime.block_on(storage.load_journal()).unwrap().unwrap();
+            let replayed = journal.replay().unwrap();
+            let position = replayed.position.unwrap();
+            let snapshot = replayed.session.encode_snapshot(&position).unwrap();
+            (Bytes::from(snapshot), position)
+        });
         marker(dir, &format!("begin-{round}"));
-        runtime.block_on(storage.store(value)).expect("store");
+        match write {
+            Write::Store(len) => {
+                let value = Bytes::from(vec![u8::try_from(round).unwrap() + 1; len]);
+                runtime.block_on(storage.store(value)).expect("store");
+            }
+            Write::StartJournal => {
+                let snapshot = Session::default().encode_snapshot(&start).unwrap();
+                runtime
+                    .block_on(storage.store(Bytes::from(snapshot)))
+                    .expect("store");
+            }
+            Write::Append => {
+                runtime
+                    .block_on(storage.append(start.epoch, record.clone()))
+                    .expect("append");
+            }
+            Write::Compact => {
+                let (snapshot, position) = compacted.unwrap();
+                runtime
+                    .block_on(storage.compact(snapshot, position))
+                    .expect("compact");
+            }
+        }
         marker(dir, &format!("end-{round}"));
     }
 }
@@ -199,7 +258,7 @@ fn parent() {
     let db_file = db_dir.join("db");
     let blobs = db_dir.join("blobs");
     let mut blobs_seen = 0;
-    for round in 0..LENGTHS.len() {
+    for (round, write) in WRITES.iter().enumerate() {
         let begin = marker_line(&calls, &format!("begin-{round}"));
         let end = marker_line(&calls, &format!("end-{round}"));
         let window: Vec<&Call> = calls
@@ -214,10 +273,12 @@ fn parent() {
             })
             .map(|call| call.end)
             .max()
-            .unwrap_or_else(|| panic!("store {round}: sled wrote its log with sync_file_range"));
+            .unwrap_or_else(|| {
+                panic!("{write:?} (write {round}): sled wrote its log with sync_file_range")
+            });
         assert!(
             synced(&calls, &db_file, last_log_write, end),
-            "store {round}: {} was not synced after sled's last sync_file_range and before the store returned",
+            "{write:?} (write {round}): {} was not synced after sled's last sync_file_range and before it returned",
             db_file.display()
         );
 
@@ -235,14 +296,14 @@ fn parent() {
             let path = PathBuf::from(blob.returned_path.clone().unwrap());
             assert!(
                 synced(&calls, &path, blob.end.max(last_log_write), end),
-                "store {round}: the blob file {} was not synced before the store returned",
+                "{write:?} (write {round}): the blob file {} was not synced before it returned",
                 path.display()
             );
         }
         if let Some(last) = created.iter().map(|call| call.end).max() {
             assert!(
                 synced(&calls, &blobs, last, end),
-                "store {round}: the directory {} (new entries) was not synced before the store returned",
+                "{write:?} (write {round}): the directory {} (new entries) was not synced before it returned",
                 blobs.display()
             );
         }
