@@ -47,8 +47,39 @@ pub(crate) fn open_companion(
             file_error(err, action, path, paths)
         }
     })?;
-    check_trusted(&file, path, paths)?;
+    check_trusted(&file, path, paths, Names::One)?;
     Ok(file)
+}
+
+/// Opens the companion file `path` of `paths` for reading, like [`open_companion`] without creating or
+/// writing anything: no symbolic link is followed, a FIFO does not block, and what was opened must pass the
+/// same checks; `None` if there is no file there. A load thus reads exactly the file an append would write
+/// to, and refuses what an append would refuse. A reader takes no lock, so the file may be renamed over or
+/// removed between the open and the checks: a file with no name left is accepted (it is what was at the
+/// path a moment ago, and the caller notices the replacement by other means).
+pub(crate) fn open_companion_for_reading(
+    path: &Path,
+    paths: &SessionPaths,
+) -> Result<Option<File>, StorageError> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use rustix::fs::OFlags;
+        let flags = OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        // The flags are small positive constants; the cast keeps their bits.
+        std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, flags.bits() as i32);
+    }
+    let file = match options.open(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(err) if is_symlink(path) => {
+            return Err(planted(path, "is a symbolic link", Some(Box::new(err))))
+        }
+        Err(err) => return Err(file_error(err, "read", path, paths)),
+    };
+    check_trusted(&file, path, paths, Names::OneOrNone)?;
+    Ok(Some(file))
 }
 
 /// Whether `path` is a symbolic link: asked after an open with `O_NOFOLLOW` failed, since kernels report a
@@ -57,12 +88,17 @@ fn is_symlink(path: &Path) -> bool {
     fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_symlink())
 }
 
-/// Checks that `file`, just opened at `path`, is a regular file with one name, owned by this process's
-/// effective user or by the owner of its directory (who controls that directory anyway). Anything else was
-/// put there by someone who may not be trusted: a hard link to another user's file, a device, a file owned
-/// by a stranger in a shared directory.
+/// Checks that `file`, just opened at `path`, is a regular file with one name (see [`Names`]), owned by this
+/// process's effective user or by the owner of its directory (who controls that directory anyway). Anything
+/// else was put there by someone who may not be trusted: a hard link to another user's file, a device, a file
+/// owned by a stranger in a shared directory.
 #[cfg(unix)]
-fn check_trusted(file: &File, path: &Path, paths: &SessionPaths) -> Result<(), StorageError> {
+fn check_trusted(
+    file: &File,
+    path: &Path,
+    paths: &SessionPaths,
+    names: Names,
+) -> Result<(), StorageError> {
     use std::os::unix::fs::MetadataExt;
 
     let meta = file
@@ -71,7 +107,11 @@ fn check_trusted(file: &File, path: &Path, paths: &SessionPaths) -> Result<(), S
     if !meta.is_file() {
         return Err(planted(path, "is not a regular file", None));
     }
-    if meta.nlink() != 1 {
+    let allowed = match names {
+        Names::One => 1..=1,
+        Names::OneOrNone => 0..=1,
+    };
+    if !allowed.contains(&meta.nlink()) {
         return Err(planted(path, "has more than one name (a hard link)", None));
     }
     let me = rustix::process::geteuid().as_raw();
@@ -95,8 +135,23 @@ fn check_trusted(file: &File, path: &Path, paths: &SessionPaths) -> Result<(), S
 }
 
 #[cfg(not(unix))]
-fn check_trusted(_file: &File, _path: &Path, _paths: &SessionPaths) -> Result<(), StorageError> {
+fn check_trusted(
+    _file: &File,
+    _path: &Path,
+    _paths: &SessionPaths,
+    _names: Names,
+) -> Result<(), StorageError> {
     Ok(())
+}
+
+/// How many names (hard links) a file opened by [`check_trusted`]'s caller may have.
+#[derive(Clone, Copy, Debug)]
+enum Names {
+    /// Exactly one: the path it was opened at (a writer holding the write lock).
+    One,
+    /// One, or none when a writer renamed another file over it or removed it since it was opened (a reader
+    /// without the lock).
+    OneOrNone,
 }
 
 /// The [`ErrorKind::PermissionDenied`](session_core::ErrorKind::PermissionDenied) error for a file at `path`

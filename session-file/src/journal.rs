@@ -6,14 +6,17 @@
 //! header  magic 8A 54 47 4A 4E 4C 0D 0A ("\x8aTGJNL\r\n"), version u16 = 1, reserved u16 = 0,
 //!         epoch bytes[16], base u64, CRC-32C u32 of the 36 bytes before it (40 bytes in all)
 //! records one after the other, each a whole record; a last one that is cut or damaged is a torn append,
-//!         left out by readers and cut off by the next append
+//!         left out by readers and cut off by the next append; a damaged one with whole records after
+//!         it is corruption (a crash never makes it), reported and never cut off
 //! ```
 //!
-//! The slot's epoch is the one its snapshot (the session file) names; a journal of another epoch, or with a
-//! damaged header, belongs to a session that was replaced and holds nothing to apply. A crash between a
-//! compaction's two renames leaves the new snapshot with the old journal: the snapshot's position tells
-//! which of its records are included, so nothing is lost or applied twice.
+//! The slot's epoch is the one its snapshot (the session file) names; a journal of another epoch, with a
+//! damaged header, or ending before the snapshot's position belongs to a session that was replaced and holds
+//! nothing to apply. A crash between a compaction's two renames leaves the new snapshot with the old
+//! journal: the snapshot's position tells which of its records are included, so nothing is lost or applied
+//! twice.
 
+use std::fs::{self, File};
 use std::io;
 use std::ops::Range;
 use std::os::unix::fs::{FileExt, MetadataExt};
@@ -22,9 +25,11 @@ use std::time::Duration;
 use session_core::{Epoch, ErrorKind, Journal, JournalPosition, Record, Session, StorageError};
 
 use crate::error::{io_error, BACKEND};
-use crate::fsio::{open_companion, remove_if_present, sync_dir};
+use crate::fsio::{
+    check_dir, open_companion, open_companion_for_reading, remove_if_present, sync_dir,
+};
 use crate::lock::WriteLock;
-use crate::ops::{read_regular, read_snapshot, replace, replace_file};
+use crate::ops::{open_regular, read_all, replace, replace_file};
 use crate::paths::SessionPaths;
 
 /// The first eight bytes of a journal file.
@@ -70,6 +75,10 @@ struct Parsed {
     records: Vec<Range<usize>>,
     /// Where the last whole record ends: a longer file has a torn append at its end.
     end: usize,
+    /// Whether a whole record of the journal's epoch starts somewhere after `end`: then the bytes at `end`
+    /// are not a torn append (a crash only ever tears the last record) but a damaged record, and the
+    /// records after it are acknowledged ones that must be neither dropped nor cut off.
+    damaged: bool,
 }
 
 /// Parses the journal file `data`; `None` without a valid header.
@@ -81,12 +90,55 @@ fn parse(data: &[u8]) -> Option<Parsed> {
         records.push(at..at + len);
         at += len;
     }
+    // Only the bytes after the last whole record are searched: nothing in normal operation, a part of one
+    // record after a crash. A record counts only if it is of this journal's epoch (bytes 8..24 of a record,
+    // `docs/FORMAT.md`): one of another epoch could only be a leftover of an older journal.
+    let damaged = (at + 1..data.len()).any(|from| {
+        Record::length_at(&data[from..]).is_some()
+            && data.get(from + 8..from + 24) == Some(&epoch.as_bytes()[..])
+    });
     Some(Parsed {
         epoch,
         base,
         records,
         end: at,
+        damaged,
     })
+}
+
+/// The journal file `data` as the journal of the snapshot at `position`, or `None` when it is not that
+/// snapshot's journal and holds nothing for it: no valid header, another epoch, or a journal that starts
+/// after the position or ends before it (one a crash left behind when a store had replaced the session
+/// file but not yet removed it). Fails with [`ErrorKind::Corrupt`] if it is the snapshot's journal but a
+/// record other than the last is damaged.
+fn fitting(
+    paths: &SessionPaths,
+    data: &[u8],
+    position: JournalPosition,
+) -> Result<Option<Parsed>, StorageError> {
+    let Some(parsed) = parse(data) else {
+        return Ok(None);
+    };
+    if parsed.epoch != position.epoch || parsed.base > position.next {
+        return Ok(None);
+    }
+    if parsed.damaged {
+        return Err(StorageError::new(
+            ErrorKind::Corrupt,
+            BACKEND,
+            format!(
+                "{}: the record at byte {} is damaged, yet whole records follow it (a crash only ever \
+                 tears the last record): the journal is corrupt. Nothing was changed; storing a whole \
+                 session replaces it",
+                paths.journal.display(),
+                parsed.end
+            ),
+        ));
+    }
+    if parsed.base + (parsed.records.len() as u64) < position.next {
+        return Ok(None);
+    }
+    Ok(Some(parsed))
 }
 
 /// The journal position the snapshot `data` names, if it is a tgsession snapshot with one.
@@ -97,41 +149,106 @@ fn position_of(data: &[u8]) -> Option<JournalPosition> {
 /// The records of the journal file that apply to the snapshot `position`: those of its epoch, from the
 /// journal's base on (the reader skips the ones the snapshot includes).
 fn applicable(
-    journal: Option<&[u8]>,
-    position: Option<JournalPosition>,
-) -> (u64, Vec<Range<usize>>) {
-    let Some(position) = position else {
-        return (0, Vec::new());
-    };
-    match journal.and_then(parse) {
-        Some(parsed) if parsed.epoch == position.epoch && parsed.base <= position.next => {
-            (parsed.base, parsed.records)
+    paths: &SessionPaths,
+    journal: &[u8],
+    position: JournalPosition,
+) -> Result<(u64, Vec<Range<usize>>), StorageError> {
+    Ok(match fitting(paths, journal, position)? {
+        Some(parsed) => (parsed.base, parsed.records),
+        None => (position.next, Vec::new()),
+    })
+}
+
+/// The session file, the position it names, and the journal file when it names one, read without the lock
+/// as one consistent pair; `None` if the session file does not exist in an existing directory.
+///
+/// Writers replace or remove the session file before they replace or remove the journal (`store`,
+/// `compact`, `delete`), so a journal read while the session file is still the one read belongs to it; if
+/// the session file was replaced meanwhile, both are read again. Without this a load racing a compaction
+/// could pair the old session file with the new journal, which starts after the old file's position, and
+/// miss the records in between. The session file stays open until the check, so that its inode number
+/// cannot be reused by a new file.
+fn read_slot(paths: &SessionPaths) -> Result<Option<Slot>, StorageError> {
+    /// Each attempt is undone only by a write that completed during it.
+    const ATTEMPTS: usize = 100;
+    for _ in 0..ATTEMPTS {
+        let Some((file, meta)) = open_regular(&paths.target)? else {
+            check_dir(paths)?;
+            return Ok(None);
+        };
+        let snapshot = read_all(&file, &meta, &paths.target)?;
+        let Some(position) = position_of(&snapshot) else {
+            return Ok(Some(Slot {
+                snapshot,
+                position: None,
+                journal: None,
+            }));
+        };
+        let journal = read_journal(paths)?;
+        match fs::metadata(&paths.target) {
+            Ok(now) if FileId::of(&now) == FileId::of(&meta) => {
+                return Ok(Some(Slot {
+                    snapshot,
+                    position: Some(position),
+                    journal,
+                }));
+            }
+            Ok(_) => {}
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(err) => return Err(io_error(err, "inspect", &paths.target)),
         }
-        _ => (position.next, Vec::new()),
+        drop(file);
     }
+    Err(StorageError::new(
+        ErrorKind::Unavailable,
+        BACKEND,
+        format!(
+            "{} was replaced {ATTEMPTS} times while it was being read with its journal; try again",
+            paths.target.display()
+        ),
+    ))
+}
+
+/// What [`read_slot`] reads.
+struct Slot {
+    snapshot: Vec<u8>,
+    position: Option<JournalPosition>,
+    journal: Option<Vec<u8>>,
+}
+
+/// The journal file's bytes, or `None` if there is none. It is opened like an append opens it: a
+/// symbolic link, a hard link, a non-file or another user's file there is refused with
+/// [`ErrorKind::PermissionDenied`], never read.
+fn read_journal(paths: &SessionPaths) -> Result<Option<Vec<u8>>, StorageError> {
+    let Some(file) = open_companion_for_reading(&paths.journal, paths)? else {
+        return Ok(None);
+    };
+    let meta = file
+        .metadata()
+        .map_err(|err| io_error(err, "inspect", &paths.journal))?;
+    read_all(&file, &meta, &paths.journal).map(Some)
 }
 
 /// The stored value for a plain load: the snapshot as it is when no journal record follows it, else the
-/// snapshot with the records applied, encoded again with the position after them.
-pub(crate) fn materialize(
-    paths: &SessionPaths,
-    snapshot: Vec<u8>,
-) -> Result<Vec<u8>, StorageError> {
-    let Some(journal) = read_regular(&paths.journal)? else {
-        return Ok(snapshot);
+/// snapshot with the records applied, encoded again with the position after them; `None` if the slot is
+/// absent.
+pub(crate) fn load(paths: &SessionPaths) -> Result<Option<Vec<u8>>, StorageError> {
+    let Some(slot) = read_slot(paths)? else {
+        return Ok(None);
     };
-    let position = position_of(&snapshot);
-    let (base, records) = applicable(Some(&journal), position);
-    let pending = position.is_some_and(|position| base + records.len() as u64 > position.next);
-    if !pending {
-        return Ok(snapshot);
+    let (Some(position), Some(journal)) = (slot.position, slot.journal) else {
+        return Ok(Some(slot.snapshot));
+    };
+    let (base, records) = applicable(paths, &journal, position)?;
+    if base + records.len() as u64 <= position.next {
+        return Ok(Some(slot.snapshot));
     }
-    let replayed = journal_of(snapshot, base, &journal, &records).replay()?;
+    let replayed = journal_of(slot.snapshot, base, &journal, &records).replay()?;
     let bytes = match replayed.position {
         Some(position) => replayed.session.encode_snapshot(&position)?,
         None => replayed.session.encode()?,
     };
-    Ok(bytes)
+    Ok(Some(bytes))
 }
 
 /// The [`Journal`] of `snapshot` and the records at `ranges` of `journal`.
@@ -147,19 +264,18 @@ fn journal_of(snapshot: Vec<u8>, base: u64, journal: &[u8], ranges: &[Range<usiz
 }
 
 /// The snapshot and the records after it, or `None` if the slot is absent. Takes no lock: snapshot and
-/// journal are each replaced by a rename or only appended to, and a half-appended last record is left out.
+/// journal are each replaced by a rename or only appended to, [`read_slot`] reads them as a pair, and a
+/// half-appended last record is left out.
 pub(crate) fn load_journal(paths: &SessionPaths) -> Result<Option<Journal>, StorageError> {
-    let Some(snapshot) = read_snapshot(paths)? else {
+    let Some(slot) = read_slot(paths)? else {
         return Ok(None);
     };
-    let journal = read_regular(&paths.journal)?;
-    let (base, records) = applicable(journal.as_deref(), position_of(&snapshot));
-    Ok(Some(journal_of(
-        snapshot,
-        base,
-        journal.as_deref().unwrap_or_default(),
-        &records,
-    )))
+    let Some(position) = slot.position else {
+        return Ok(Some(journal_of(slot.snapshot, 0, &[], &[])));
+    };
+    let journal = slot.journal.unwrap_or_default();
+    let (base, records) = applicable(paths, &journal, position)?;
+    Ok(Some(journal_of(slot.snapshot, base, &journal, &records)))
 }
 
 /// After the session file was replaced (under the write lock): removes the journal of the session it
@@ -176,8 +292,11 @@ pub(crate) fn reset(paths: &SessionPaths) -> Result<(), StorageError> {
 /// valid only while the session file and the journal are the very files (and sizes) it saw.
 #[derive(Debug, Default)]
 pub(crate) struct Cursor {
-    /// The session file's identity and the position it names.
-    snapshot: Option<(FileId, Option<JournalPosition>)>,
+    /// The session file as read, its identity and the position it names. It is kept open: a file's inode
+    /// number is reused for a new file as soon as the old one is gone (ext4 does so at once), and a session
+    /// file replaced twice by others could otherwise come back with the remembered number and size but
+    /// another epoch, letting this handle append a record of the replaced session.
+    snapshot: Option<(File, FileId, Option<JournalPosition>)>,
     /// The journal file's identity and length, and the index of the next record.
     journal: Option<(FileId, u64, u64)>,
 }
@@ -222,7 +341,7 @@ pub(crate) fn append(
     let id = FileId::of(&meta);
     let found = match cursor.journal {
         Some((known, end, next)) if known == id && end == id.len => Some((end, next)),
-        _ => find_end(paths, position)?,
+        _ => find_end(paths, &file, &meta, position)?,
     };
     cursor.journal = None;
     // A journal of a replaced session (or none yet) holds nothing that applies any more: it is started
@@ -256,42 +375,44 @@ pub(crate) fn append(
     Ok(next)
 }
 
-/// The valid end of the journal (after its last whole record) and the index of the next record; `None` when
-/// it has no valid header of `position`'s epoch (or does not exist), so it must be started afresh.
+/// The valid end of the journal `file` (after its last whole record) and the index of the next record;
+/// `None` when it is not the journal of the snapshot at `position` (see [`fitting`]), or is empty, so it
+/// must be started afresh.
 fn find_end(
     paths: &SessionPaths,
+    file: &File,
+    meta: &fs::Metadata,
     position: JournalPosition,
 ) -> Result<Option<(u64, u64)>, StorageError> {
-    let data = read_regular(&paths.journal)?.unwrap_or_default();
-    Ok(match parse(&data) {
-        Some(parsed) if parsed.epoch == position.epoch && parsed.base <= position.next => {
-            Some((parsed.end as u64, parsed.base + parsed.records.len() as u64))
-        }
-        _ => None,
-    })
+    let data = read_all(file, meta, &paths.journal)?;
+    Ok(fitting(paths, &data, position)?
+        .map(|parsed| (parsed.end as u64, parsed.base + parsed.records.len() as u64)))
 }
 
 /// The position the slot's snapshot names (`None`: no journal), read again only if the session file is not
-/// the one the cursor saw.
+/// the one the cursor holds.
 fn slot_position(
     paths: &SessionPaths,
     cursor: &mut Cursor,
 ) -> Result<Option<JournalPosition>, StorageError> {
-    let meta = match std::fs::metadata(&paths.target) {
+    let meta = match fs::metadata(&paths.target) {
         Ok(meta) => meta,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Err(no_journal(paths)),
         Err(err) => return Err(io_error(err, "inspect", &paths.target)),
     };
-    let id = FileId::of(&meta);
-    if let Some((known, position)) = cursor.snapshot {
-        if known == id {
-            return Ok(position);
+    if let Some((_, known, position)) = &cursor.snapshot {
+        if *known == FileId::of(&meta) {
+            return Ok(*position);
         }
     }
-    let snapshot = read_snapshot(paths)?.ok_or_else(|| no_journal(paths))?;
-    let position = position_of(&snapshot);
-    cursor.snapshot = Some((id, position));
+    cursor.snapshot = None;
     cursor.journal = None;
+    let Some((file, meta)) = open_regular(&paths.target)? else {
+        return Err(no_journal(paths));
+    };
+    let snapshot = read_all(&file, &meta, &paths.target)?;
+    let position = position_of(&snapshot);
+    cursor.snapshot = Some((file, FileId::of(&meta), position));
     Ok(position)
 }
 
@@ -352,8 +473,8 @@ pub(crate) fn compact(
     let Some(current) = current else {
         return Err(no_journal(paths));
     };
-    let journal = read_regular(&paths.journal)?.unwrap_or_default();
-    let (base, records) = applicable(Some(&journal), Some(current));
+    let journal = read_journal(paths)?.unwrap_or_default();
+    let (base, records) = applicable(paths, &journal, current)?;
     let end = base + records.len() as u64;
     if position.next < current.next || position.next > end {
         return Err(StorageError::new(

@@ -10,37 +10,22 @@ use session_core::{ErrorKind, Expect, StorageError, Version};
 use zeroize::Zeroize;
 
 use crate::error::{config_error, io_error, BACKEND};
-use crate::fsio::{check_dir, file_error, private_options, remove_if_present, sync_dir};
+use crate::fsio::{file_error, private_options, remove_if_present, sync_dir};
 use crate::journal;
 use crate::lock::WriteLock;
 use crate::paths::SessionPaths;
 
 /// The stored value: the session file, with the journal's records applied when it has any (see
-/// [`journal::materialize`]); `None` if the session file does not exist in an existing directory. Takes no
-/// lock: writers replace files by renames, so a read sees whole versions.
+/// [`journal::load`]); `None` if the session file does not exist in an existing directory. Takes no lock:
+/// writers replace files by renames, so a read sees whole versions.
 pub(crate) fn load(paths: &SessionPaths) -> Result<Option<Vec<u8>>, StorageError> {
-    let Some(snapshot) = read_snapshot(paths)? else {
-        return Ok(None);
-    };
-    journal::materialize(paths, snapshot).map(Some)
+    journal::load(paths)
 }
 
-/// The bytes of the session file itself (the snapshot, without the journal's records), or `None` if it does
-/// not exist in an existing directory.
-pub(crate) fn read_snapshot(paths: &SessionPaths) -> Result<Option<Vec<u8>>, StorageError> {
-    match read_regular(&paths.target)? {
-        Some(data) => Ok(Some(data)),
-        None => {
-            check_dir(paths)?;
-            Ok(None)
-        }
-    }
-}
-
-/// The bytes of the regular file at `path`, read up to the size it had when opened, or `None` if there is
-/// no file there. Anything but a regular file (a FIFO, a device such as `/dev/zero`) is a
-/// [`ErrorKind::Config`] error in bounded time and memory.
-pub(crate) fn read_regular(path: &Path) -> Result<Option<Vec<u8>>, StorageError> {
+/// The regular file at `path`, opened for reading, and its metadata; `None` if there is no file there.
+/// Anything but a regular file (a FIFO, a device such as `/dev/zero`) is a [`ErrorKind::Config`] error in
+/// bounded time and memory.
+pub(crate) fn open_regular(path: &Path) -> Result<Option<(fs::File, fs::Metadata)>, StorageError> {
     let file = match open_for_reading(path) {
         Ok(file) => file,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -53,6 +38,16 @@ pub(crate) fn read_regular(path: &Path) -> Result<Option<Vec<u8>>, StorageError>
             path.display()
         )));
     }
+    Ok(Some((file, meta)))
+}
+
+/// The bytes of `file` (opened at `path`, with metadata `meta`, not read from yet), read up to the size
+/// `meta` gives.
+pub(crate) fn read_all(
+    file: &fs::File,
+    meta: &fs::Metadata,
+    path: &Path,
+) -> Result<Vec<u8>, StorageError> {
     let size = usize::try_from(meta.len()).unwrap_or(usize::MAX);
     let mut data = Vec::new();
     data.try_reserve_exact(size).map_err(|_| {
@@ -63,14 +58,13 @@ pub(crate) fn read_regular(path: &Path) -> Result<Option<Vec<u8>>, StorageError>
         )
     })?;
     // A file that grew after the open (someone else writing it in place) is read up to its size then.
-    (&file)
-        .take(meta.len())
+    file.take(meta.len())
         .read_to_end(&mut data)
         .map_err(|err| io_error(err, "read", path))?;
-    Ok(Some(data))
+    Ok(data)
 }
 
-/// Opens `path` for reading without blocking on a FIFO (so that the type check in [`read_regular`] can refuse
+/// Opens `path` for reading without blocking on a FIFO (so that the type check in [`open_regular`] can refuse
 /// it).
 fn open_for_reading(path: &Path) -> io::Result<fs::File> {
     let mut options = fs::OpenOptions::new();

@@ -20,9 +20,10 @@ use crate::paths::SessionPaths;
 ///
 /// Building a handle touches no file; the directory **must** exist when the handle is used (it is never
 /// created), and the process **must** be allowed to create files in it. Next to the session file live
-/// `.<name>.lock` (the writers' lock, created on the first write and never deleted) and, only while a write
-/// is in progress or after a writer was killed, `.<name>.tmp`; see the [crate documentation](crate) for the
-/// write protocol.
+/// `.<name>.lock` (the writers' lock, created on the first write and never deleted), only while a write
+/// is in progress or after a writer was killed, `.<name>.tmp`, and, once records were appended to a
+/// journaled session, its journal `.<name>.jnl`; see the [crate documentation](crate) for the write
+/// protocol and the journal.
 ///
 /// A clone is another handle on the same file; any number of handles, in any number of processes, may use
 /// one file at the same time.
@@ -95,7 +96,8 @@ impl FileStorage {
     }
 
     /// The journal of records after the snapshot ([`JournalStorage`]): `.<name>.jnl` in the session
-    /// file's directory. It exists only once a journal was started on the session.
+    /// file's directory. It exists from the first append to a journaled session until the next store or
+    /// delete.
     pub fn journal_path(&self) -> &Path {
         &self.paths.journal
     }
@@ -125,8 +127,9 @@ impl fmt::Debug for FileStorage {
 
 #[async_trait]
 impl SessionStorage for FileStorage {
-    /// Reads the session file. A missing file is `Ok(None)` only if its directory exists; a missing
-    /// directory fails with [`ErrorKind::Config`](session_core::ErrorKind::Config).
+    /// Reads the session file, with the journal's records applied if it names a journal that has some. A
+    /// missing file is `Ok(None)` only if its directory exists; a missing directory fails with
+    /// [`ErrorKind::Config`](session_core::ErrorKind::Config).
     async fn load(&self) -> Result<Option<Bytes>, StorageError> {
         Ok(self
             .run(|paths, _| ops::load(paths))
@@ -135,7 +138,8 @@ impl SessionStorage for FileStorage {
     }
 
     /// Writes `data` to the temporary file, fsyncs it, renames it over the session file and fsyncs the
-    /// directory, holding the write lock throughout.
+    /// directory, then removes the journal (its records belong to the replaced session), holding the write
+    /// lock throughout.
     async fn store(&self, data: Bytes) -> Result<(), StorageError> {
         self.run(move |paths, timeout| ops::store(paths, &data, timeout))
             .await
@@ -144,8 +148,8 @@ impl SessionStorage for FileStorage {
 
 #[async_trait]
 impl SessionDelete for FileStorage {
-    /// Removes the session file and any temporary file a killed writer left, then fsyncs the directory.
-    /// The lock file stays.
+    /// Removes the session file, its journal and any temporary file a killed writer left, then fsyncs the
+    /// directory. The lock file stays.
     async fn delete(&self) -> Result<(), StorageError> {
         self.run(ops::delete).await
     }
