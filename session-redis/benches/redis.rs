@@ -7,6 +7,13 @@
 //! | `driver`   | `SET key value`                                              | `GET key`                    |
 //! | `store_if` | `RedisStorage::store_if` with the current version (the Lua script), for reference | |
 //!
+//! and for a journal append of a ~200-byte record (an encoded patch of a few peers):
+//!
+//! | variant    | append                                                                                |
+//! |------------|---------------------------------------------------------------------------------------|
+//! | `adapter`  | `RedisStorage::append` (`EVALSHA` of the append script: `GET` the head, `RPUSH`)     |
+//! | `driver`   | `RPUSH list record` of the same bytes                                                 |
+//!
 //! Criterion measures each variant in turn. On a busy machine the load changes between those runs, so the
 //! bench also measures adapter and driver **interleaved** (one call of each per round, alternating which
 //! goes first) and prints both medians, with the adapter's overhead over the driver (target: 10 %).
@@ -18,9 +25,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion};
-use session_conformance::bench::{sample_value, OverheadTable, SIZES};
+use session_conformance::bench::{median_ns, sample_value, OverheadTable, SIZES};
 use session_conformance::services::setting;
-use session_core::{Bytes, Expect, SessionStorage, Slot, Version, VersionedStorage};
+use session_core::{
+    Bytes, Epoch, Expect, JournalPosition, JournalStorage, Patch, Peer, PeerId, PeerKind, Record,
+    Session, SessionStorage, Slot, Version, VersionedStorage,
+};
 use session_redis::{redis, RedisStorage};
 use tokio::runtime::Runtime;
 
@@ -30,13 +40,20 @@ const OPS: [(&str, &[&str]); 2] = [
     ("load", &["adapter", "driver"]),
 ];
 
-/// Everything one benchmark needs: a runtime, the adapter, and the key the driver commands use.
+/// The journal append benchmark: its name and the size it runs at.
+const APPEND: (&str, &str) = ("append", "200B");
+
+/// Everything one benchmark needs: a runtime, the adapter, and the keys the driver commands use.
 struct Fixture {
     runtime: Runtime,
     storage: RedisStorage,
     driver_key: String,
+    /// The list the driver's `RPUSH` appends to.
+    driver_list: String,
     /// The version the next `store_if` expects.
     version: Cell<Option<Version>>,
+    /// The epoch of the journal the appends go to, once [`start_journal`](Self::start_journal) started it.
+    epoch: Cell<Option<Epoch>>,
 }
 
 impl Fixture {
@@ -56,7 +73,9 @@ impl Fixture {
             runtime,
             storage,
             driver_key: format!("tgsession-bench-driver:{run}"),
+            driver_list: format!("tgsession-bench-driver-list:{run}"),
             version: Cell::new(None),
+            epoch: Cell::new(None),
         }
     }
 
@@ -97,6 +116,20 @@ impl Fixture {
                         .expect("GET");
                     assert_eq!(loaded.map(|v| v.len()), Some(value.len()));
                 }
+                ("append", "adapter") => {
+                    let epoch = self.epoch.get().expect("a journal started");
+                    self.storage
+                        .append(epoch, value.clone())
+                        .await
+                        .expect("append");
+                }
+                ("append", "driver") => redis::cmd("RPUSH")
+                    .arg(&self.driver_list)
+                    .arg(&value[..])
+                    .query_async::<u64>(&mut manager)
+                    .await
+                    .map(drop)
+                    .expect("RPUSH"),
                 _ => unreachable!("unknown benchmark {op}/{variant}"),
             }
         });
@@ -109,16 +142,65 @@ impl Fixture {
         self.version.set(None);
     }
 
+    /// Stores a snapshot that starts a new journal (dropping the records of the last one) and empties the
+    /// driver's list; returns a record of about 200 bytes of the new journal's epoch.
+    fn start_journal(&self) -> Bytes {
+        let position = JournalPosition::start();
+        let snapshot = Session::default()
+            .encode_snapshot(&position)
+            .expect("encode a snapshot");
+        let mut manager = self.storage.manager().clone();
+        self.runtime.block_on(async {
+            self.storage
+                .store(snapshot.into())
+                .await
+                .expect("store a snapshot");
+            redis::cmd("DEL")
+                .arg(&self.driver_list)
+                .query_async::<()>(&mut manager)
+                .await
+                .expect("DEL");
+        });
+        self.epoch.set(Some(position.epoch));
+        record_of(position.epoch)
+    }
+
     /// Removes what the benchmark wrote.
     fn clean_up(&self) {
         let mut manager = self.storage.manager().clone();
         self.runtime.block_on(async {
             let mut cmd = redis::cmd("DEL");
             cmd.arg(&self.driver_key)
+                .arg(&self.driver_list)
                 .arg(self.storage.key())
-                .arg(self.storage.version_key());
+                .arg(self.storage.version_key())
+                .arg(self.storage.journal_key());
             cmd.query_async::<()>(&mut manager).await.expect("DEL");
         });
+    }
+}
+
+/// A journal record of `epoch` of about 200 bytes: a patch that upserts peers with usernames, as a client
+/// records the peers of an update batch.
+fn record_of(epoch: Epoch) -> Bytes {
+    let mut patch = Patch::new();
+    let mut id = 1_000_000;
+    loop {
+        let record = Record::encode_patch(epoch, &patch).expect("encode a record");
+        if record.len() >= 190 {
+            return record.into();
+        }
+        id += 1;
+        patch.upsert_peer(
+            PeerId::User(id),
+            Peer {
+                kind: PeerKind::User,
+                access_hash: Some(id * 7_919),
+                username: Some(format!("user_{id}")),
+                phone: None,
+                min: false,
+            },
+        );
     }
 }
 
@@ -137,19 +219,35 @@ fn bench(c: &mut Criterion, fixture: &Fixture) {
         }
         group.finish();
     }
+    let (op, size) = APPEND;
+    let record = fixture.start_journal();
+    let mut group = c.benchmark_group(op);
+    for variant in ["adapter", "driver"] {
+        let id = BenchmarkId::new(variant, size);
+        group.bench_with_input(id, &record, |b, record| {
+            b.iter(|| fixture.run(op, variant, record));
+        });
+    }
+    group.finish();
 }
 
 /// Prints criterion's medians of this run with the adapter's overhead, then measures adapter and driver
 /// interleaved and prints those medians with the overhead.
 fn report(out: &Path, fixture: &Fixture) {
     let ops = OPS.map(|(op, _)| op);
-    OverheadTable::new(
+    let (append, append_size) = APPEND;
+    let criterion_table = OverheadTable::new(
         "median per call",
         &["adapter", "driver", "store_if"],
         "adapter",
         &["driver"],
-    )
-    .print_from_criterion(out, &ops, &SIZES.map(|(size, _)| size));
+    );
+    criterion_table.print_from_criterion(out, &ops, &SIZES.map(|(size, _)| size));
+    let medians: Vec<Option<f64>> = ["adapter", "driver", "store_if"]
+        .iter()
+        .map(|variant| median_ns(out, append, variant, append_size))
+        .collect();
+    criterion_table.print_row(append, append_size, &medians);
     let table = OverheadTable::new(
         "interleaved median",
         &["adapter", "driver"],
@@ -165,6 +263,11 @@ fn report(out: &Path, fixture: &Fixture) {
             table.measure_row(op, size, rounds, |variant| fixture.run(op, variant, &value));
         }
     }
+    let record = fixture.start_journal();
+    println!("(append: a record of {} bytes)", record.len());
+    table.measure_row(append, append_size, 5000, |variant| {
+        fixture.run(append, variant, &record)
+    });
 }
 
 fn main() {

@@ -1,46 +1,21 @@
-//! The Redis commands of every storage operation, and the one Lua script that conditional writes run.
-
-use std::sync::LazyLock;
+//! The Redis commands of every storage operation, each one round trip: a command, a transaction, or an
+//! `EVALSHA` of one of the [scripts](crate::scripts).
 
 use redis::aio::ConnectionLike;
 use redis::{Cmd, ErrorKind as RedisKind, Pipeline, RedisResult, Script, ServerErrorKind, Value};
+use session_core::JournalPosition;
 
-/// The conditional write script. `KEYS[1]` is the slot's data key, `KEYS[2]` its version key; `ARGV` holds
-/// the value, the new version token, the TTL in milliseconds (`0`: none), the condition (`absent` or
-/// `version`) and, for `version`, the expected token.
-///
-/// The slot is present when its data key exists; `version` also needs the version key to hold the expected
-/// token. The script returns `1` when it wrote and `0` when the condition did not hold (then it wrote
-/// nothing). Redis runs it atomically, so nothing can change the keys between the check and the write. The
-/// write itself is the same as a plain store's ([`store`]).
-const STORE_IF_LUA: &str = r#"
-local data, version = KEYS[1], KEYS[2]
-local present = redis.call('EXISTS', data) == 1
-if ARGV[4] == 'absent' then
-  if present then return 0 end
-elseif not present or redis.call('GET', version) ~= ARGV[5] then
-  return 0
-end
-local px = {}
-if ARGV[3] ~= '0' then px = {'PX', ARGV[3]} end
-redis.call('SET', data, ARGV[1], unpack(px))
-redis.call('SET', version, ARGV[2], unpack(px))
-return 1
-"#;
+use crate::scripts::{APPEND, COMPACT, STORE_IF};
 
-/// The script with its SHA-1, computed once.
-static STORE_IF: LazyLock<Script> = LazyLock::new(|| Script::new(STORE_IF_LUA));
-
-/// The reply of the conditional write script when it wrote.
-pub(crate) const WROTE: i64 = 1;
-
-/// The two keys of a slot.
+/// The three keys of a slot.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Keys<'a> {
-    /// The key whose string value is the session's bytes.
+    /// The key whose string value is the session's bytes (the snapshot, when it has a journal).
     pub(crate) data: &'a [u8],
-    /// The key whose string value is the version token of those bytes.
+    /// The key whose string value is the version value: the token, and the journal head if any.
     pub(crate) version: &'a [u8],
+    /// The list of the journal's records.
+    pub(crate) journal: &'a [u8],
 }
 
 /// What a conditional write expects the slot to hold.
@@ -48,7 +23,7 @@ pub(crate) struct Keys<'a> {
 pub(crate) enum Condition<'a> {
     /// Nothing: the data key does not exist.
     Absent,
-    /// A value whose version key holds these bytes.
+    /// A value of this version ([`crate::head::version`]).
     Version(&'a [u8]),
 }
 
@@ -58,8 +33,8 @@ pub(crate) enum Request {
     Command(Cmd),
     /// Several commands sent together.
     Pipeline(Pipeline),
-    /// An `EVALSHA` of [`STORE_IF`]; the script is loaded if the server does not have it.
-    Script(Cmd),
+    /// An `EVALSHA` of the script; the script is loaded if the server does not have it.
+    Script(&'static Script, Cmd),
 }
 
 impl Request {
@@ -69,9 +44,9 @@ impl Request {
         match self {
             Request::Command(cmd) => cmd.query_async(connection).await,
             Request::Pipeline(pipeline) => pipeline.query_async(connection).await,
-            Request::Script(cmd) => match cmd.query_async(connection).await {
+            Request::Script(script, cmd) => match cmd.query_async(connection).await {
                 Err(err) if err.kind() == RedisKind::Server(ServerErrorKind::NoScript) => {
-                    STORE_IF.load_async(connection).await?;
+                    script.load_async(connection).await?;
                     cmd.query_async(connection).await
                 }
                 done => done,
@@ -80,79 +55,118 @@ impl Request {
     }
 }
 
-/// `GET data`.
-pub(crate) fn load(keys: Keys<'_>) -> Request {
-    let mut cmd = redis::cmd("GET");
-    cmd.arg(keys.data);
-    Request::Command(cmd)
-}
-
-/// `MULTI`, `GET data`, `GET version`, `EXEC`: both values as of one moment.
+/// `MULTI`, `GET data`, `GET version`, `LRANGE journal 0 -1`, `EXEC`: the value, its version value and the
+/// journal's records as of one moment.
 ///
 /// Not `MGET`, which answers nil for a key of another type, so a foreign key would look absent.
-pub(crate) fn load_versioned(keys: Keys<'_>) -> Request {
+pub(crate) fn read(keys: Keys<'_>) -> Request {
     let mut pipeline = redis::pipe();
     pipeline
         .atomic()
         .cmd("GET")
         .arg(keys.data)
         .cmd("GET")
-        .arg(keys.version);
+        .arg(keys.version)
+        .cmd("LRANGE")
+        .arg(keys.journal)
+        .arg(0)
+        .arg(-1);
     Request::Pipeline(pipeline)
 }
 
-/// `MSET data <data> version <token>`, or with a TTL `MULTI`, `SET data <data> PX <ttl>`,
-/// `SET version <token> PX <ttl>`, `EXEC`: one round trip that sets both keys atomically, so a conditional
-/// write cannot run in between.
+/// `MULTI`, `MSET data <data> version <version>`, `DEL journal`, `EXEC`, or with a TTL `MULTI`,
+/// `SET data <data> PX <ttl>`, `SET version <version> PX <ttl>`, `DEL journal`, `EXEC`: one round trip that
+/// replaces value and journal atomically, so neither a conditional write nor an append can run in between.
 ///
-/// `MSET`, like a `SET` without `PX`, removes any TTL the keys had. It costs about as much as a bare `SET`,
-/// where the transaction costs about 10 % more on a 4 KiB value.
-pub(crate) fn store(keys: Keys<'_>, data: &[u8], token: &[u8], ttl_millis: u64) -> Request {
-    if ttl_millis == 0 {
-        let mut cmd = redis::cmd("MSET");
-        cmd.arg(keys.data).arg(data).arg(keys.version).arg(token);
-        return Request::Command(cmd);
-    }
+/// `MSET`, like a `SET` without `PX`, removes any TTL the keys had.
+pub(crate) fn store(keys: Keys<'_>, data: &[u8], version: &[u8], ttl_millis: u64) -> Request {
     let mut pipeline = redis::pipe();
     pipeline.atomic();
-    for (key, value) in [(keys.data, data), (keys.version, token)] {
+    if ttl_millis == 0 {
         pipeline
-            .cmd("SET")
-            .arg(key)
-            .arg(value)
-            .arg("PX")
-            .arg(ttl_millis)
+            .cmd("MSET")
+            .arg(keys.data)
+            .arg(data)
+            .arg(keys.version)
+            .arg(version)
             .ignore();
+    } else {
+        for (key, value) in [(keys.data, data), (keys.version, version)] {
+            pipeline
+                .cmd("SET")
+                .arg(key)
+                .arg(value)
+                .arg("PX")
+                .arg(ttl_millis)
+                .ignore();
+        }
     }
+    pipeline.cmd("DEL").arg(keys.journal).ignore();
     Request::Pipeline(pipeline)
 }
 
-/// `EVALSHA` of the conditional write script: store `data` with version `token` if `condition` holds.
+/// `EVALSHA` of the conditional write script: store `data` with the version value `version` if `condition`
+/// holds.
 pub(crate) fn store_if(
     keys: Keys<'_>,
     data: &[u8],
-    token: &[u8],
+    version: &[u8],
     ttl_millis: u64,
     condition: Condition<'_>,
 ) -> Request {
-    let mut cmd = redis::cmd("EVALSHA");
-    cmd.arg(STORE_IF.get_hash())
-        .arg(2)
-        .arg(keys.data)
-        .arg(keys.version)
-        .arg(data)
-        .arg(token)
-        .arg(ttl_millis);
+    let mut cmd = evalsha(&STORE_IF, keys);
+    cmd.arg(data).arg(version).arg(ttl_millis);
     match condition {
         Condition::Absent => cmd.arg("absent"),
         Condition::Version(expected) => cmd.arg("version").arg(expected),
     };
-    Request::Script(cmd)
+    Request::Script(&STORE_IF, cmd)
 }
 
-/// `DEL data version`.
+/// `DEL data version journal`.
 pub(crate) fn delete(keys: Keys<'_>) -> Request {
     let mut cmd = redis::cmd("DEL");
-    cmd.arg(keys.data).arg(keys.version);
+    cmd.arg(keys.data).arg(keys.version).arg(keys.journal);
     Request::Command(cmd)
+}
+
+/// `EVALSHA` of the append script: push `record` onto the journal if it is of `epoch`.
+pub(crate) fn append(keys: Keys<'_>, epoch: &[u8; 16], record: &[u8], ttl_millis: u64) -> Request {
+    let mut cmd = evalsha(&APPEND, keys);
+    cmd.arg(&epoch[..]).arg(record).arg(ttl_millis);
+    Request::Script(&APPEND, cmd)
+}
+
+/// `EVALSHA` of the compaction script: replace the snapshot with `snapshot` at `position`, with the version
+/// value `version`, and drop the records before `position.next`.
+pub(crate) fn compact(
+    keys: Keys<'_>,
+    snapshot: &[u8],
+    version: &[u8],
+    position: JournalPosition,
+    ttl_millis: u64,
+) -> Request {
+    let mut cmd = evalsha(&COMPACT, keys);
+    cmd.arg(snapshot)
+        .arg(version)
+        .arg(&position.epoch.as_bytes()[..])
+        .arg(position.next / DECIMAL_SPLIT)
+        .arg(position.next % DECIMAL_SPLIT)
+        .arg(ttl_millis);
+    Request::Script(&COMPACT, cmd)
+}
+
+/// The compaction script takes `next` as `next / DECIMAL_SPLIT` and `next % DECIMAL_SPLIT`, each exact in a
+/// Lua number.
+const DECIMAL_SPLIT: u64 = 1_000_000_000;
+
+/// `EVALSHA <sha> 3 data version journal`, for the script's own arguments to follow.
+fn evalsha(script: &Script, keys: Keys<'_>) -> Cmd {
+    let mut cmd = redis::cmd("EVALSHA");
+    cmd.arg(script.get_hash())
+        .arg(3)
+        .arg(keys.data)
+        .arg(keys.version)
+        .arg(keys.journal);
+    cmd
 }

@@ -1,29 +1,41 @@
 //! A [Redis](https://redis.io) storage for tgsession: each Telegram session is one Redis string, shared by
-//! every worker that connects to the server.
+//! every worker that connects to the server, with an optional journal of small changes in a Redis list.
 //!
 //! [`RedisStorage`] implements [`SessionStorage`](session_core::SessionStorage),
-//! [`SessionDelete`](session_core::SessionDelete) and [`VersionedStorage`](session_core::VersionedStorage)
-//! and passes the whole `session-conformance` suite against a real server.
+//! [`SessionDelete`](session_core::SessionDelete), [`VersionedStorage`](session_core::VersionedStorage) and
+//! [`JournalStorage`](session_core::JournalStorage), and passes the whole `session-conformance` suite against
+//! a real server.
 //!
 //! - A handle is built from a [`redis::aio::ConnectionManager`] plus a [`Slot`](session_core::Slot)
 //!   ([`RedisStorage::new`]), or from a URL ([`RedisStorage::connect`]). The slot's session lives under the
 //!   key `prefix ++ slot name`, with the prefix `tgsession:` unless [`RedisStorage::with_prefix`] sets another.
 //! - That key is a plain Redis string holding the session's raw bytes (`GET tgsession:main` returns exactly
 //!   what was stored); a second string key beside it, the key followed by `#version`
-//!   ([`RedisStorage::version_key`]), holds a 16-byte version token. Every write sets both atomically,
-//!   `delete` removes both, and both carry the same TTL. Conditional writes
-//!   ([`store_if`](session_core::VersionedStorage::store_if)) run as one Lua script, atomically on the
-//!   server. See [`RedisStorage`] for the layout and the commands.
+//!   ([`RedisStorage::version_key`]), holds a 16-byte version token, followed by the journal's epoch and base
+//!   when the stored bytes are a snapshot that starts a journal; a list, the key followed by `#journal`
+//!   ([`RedisStorage::journal_key`]), holds the journal's records. Every write sets or removes them
+//!   together, `delete` removes all three, and all carry the same TTL. Conditional writes
+//!   ([`store_if`](session_core::VersionedStorage::store_if)), appends and compactions each run as one Lua
+//!   script, atomically on the server. See [`RedisStorage`] for the layout and the commands.
+//! - An [`append`](session_core::JournalStorage::append) is one `EVALSHA` of two commands (`GET` the head to
+//!   check the epoch, `RPUSH` the record); `load` returns the snapshot with the records applied.
 //! - Keys never expire unless [`RedisStorage::with_ttl`] sets a time to live.
+//! - A write is durable as the server's persistence settings make it: with `appendonly yes` and
+//!   `appendfsync always` an acknowledged append survives a machine crash, with `everysec` it may lose the
+//!   last second or two (see [Durability](RedisStorage#durability)).
 //! - Every call is bounded by an operation timeout ([`DEFAULT_OPERATION_TIMEOUT`]) and connecting by a
 //!   connect timeout ([`DEFAULT_CONNECT_TIMEOUT`]); the connection manager reconnects after a server
 //!   restart, and the same handle keeps working.
-//! - `Debug` and error messages show the URL with its password replaced by `***`.
+//! - `Debug` and error messages show the URL with its password replaced by `***`, and never a session's or
+//!   a record's bytes.
 //! - `redis` itself is re-exported, so `session_redis::redis` is always the version this crate was built
 //!   with.
 //!
 //! ```no_run
-//! use session_core::{Bytes, Expect, SessionStorage, Slot, VersionedStorage};
+//! use session_core::{
+//!     Bytes, Expect, JournalPosition, JournalStorage, Patch, Record, Session, SessionStorage, Slot,
+//!     VersionedStorage,
+//! };
 //! use session_redis::RedisStorage;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
@@ -31,6 +43,7 @@
 //! let storage = RedisStorage::connect("redis://127.0.0.1:6379/", Slot::new("main")?).await?;
 //! assert_eq!(storage.key(), b"tgsession:main");
 //! assert_eq!(storage.version_key(), b"tgsession:main#version");
+//! assert_eq!(storage.journal_key(), b"tgsession:main#journal");
 //!
 //! storage.store(Bytes::from_static(b"session bytes")).await?;
 //! assert_eq!(storage.load().await?.as_deref(), Some(&b"session bytes"[..]));
@@ -44,6 +57,16 @@
 //! // More slots on the same connection:
 //! let bot = storage.for_slot(Slot::new("bot-1")?);
 //! assert_eq!(bot.load().await?, None);
+//!
+//! // A journal: store a snapshot that starts one, then append small changes.
+//! let position = JournalPosition::start();
+//! storage.store(Session::default().encode_snapshot(&position)?.into()).await?;
+//! let mut patch = Patch::new();
+//! patch.set_home_dc(Some(2));
+//! let index = storage.append(position.epoch, Record::encode_patch(position.epoch, &patch)?.into()).await?;
+//! assert_eq!(index, position.next);
+//! let loaded = Session::decode(&storage.load().await?.expect("stored above"))?;
+//! assert_eq!(loaded.home_dc, Some(2));
 //! # Ok(())
 //! # }
 //! ```
@@ -60,13 +83,18 @@
 //! | wrong credentials, `NOAUTH`, `WRONGPASS`, `NOPERM` (ACL)         | `PermissionDenied` |
 //! | a URL that does not parse, a database number out of range, a cluster node | `Config`  |
 //! | a key holds another Redis type (`WRONGTYPE`), or a data key has no version key | `Corrupt` |
-//! | `store_if` found another state than expected                     | `Conflict`         |
+//! | a snapshot and its records that do not replay                   | `Corrupt` (`Unsupported` for a newer format) |
+//! | `store_if` found another state than expected; `append` or `compact` found another epoch, no journal, or an absent slot; `compact` past the last record or behind the snapshot | `Conflict` |
+//! | `compact` with a snapshot that does not name the position given  | `InvalidInput`     |
 
 mod commands;
 mod config;
 mod error;
+mod head;
+mod journal;
 mod ops;
 mod reply;
+mod scripts;
 mod storage;
 mod token;
 

@@ -1,5 +1,6 @@
-//! The storage traits for [`RedisStorage`]: one command per call, bounded by the operation timeout, tried
-//! a second time when the first attempt certainly did no harm.
+//! The storage traits for [`RedisStorage`]: one round trip per call, bounded by the operation timeout, tried
+//! a second time when the first attempt certainly did no harm. (The journal's own operations are in
+//! [`journal`](crate::journal).)
 
 use async_trait::async_trait;
 use redis::{RedisError, Value};
@@ -10,17 +11,19 @@ use session_core::{
 
 use crate::commands::{self, Condition, Request};
 use crate::error::{map_redis_error, timed_out, Phase, BACKEND};
-use crate::reply;
+use crate::head::{self, position_of, version_value};
+use crate::reply::{self, Stored};
 use crate::storage::RedisStorage;
 use crate::token::next_token;
 
 /// Whether a call may be sent again after its connection dropped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Repeat {
-    /// Doing it twice has the effect of doing it once (`load`, `store`, `delete`).
+pub(crate) enum Repeat {
+    /// Doing it twice has the effect of doing it once (`load`, `load_versioned`, `load_journal`, `store`,
+    /// `delete`).
     Harmless,
     /// It may have been applied before the connection dropped, and doing it again would not be the same
-    /// (`store_if`): only sent again if the first attempt never reached the server.
+    /// (`store_if`, `append`, `compact`): only sent again if the first attempt never reached the server.
     OnlyIfUnsent,
 }
 
@@ -34,10 +37,10 @@ fn worth_repeating(err: &RedisError, repeat: Repeat) -> bool {
 /// Whether a call changes the slot; the error of a write that may have reached the server says that its
 /// outcome is unknown ([`StorageError::with_unknown_outcome`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Effect {
-    /// `load`, `load_versioned`.
+pub(crate) enum Effect {
+    /// `load`, `load_versioned`, `load_journal`.
     Reads,
-    /// `store`, `store_if`, `delete`.
+    /// `store`, `store_if`, `delete`, `append`, `compact`.
     Writes,
 }
 
@@ -52,7 +55,7 @@ impl RedisStorage {
     /// the operation timeout. A write that timed out or lost its connection (rather than being refused one)
     /// may have been applied, or may still be applied by a server that was only slow or frozen: its error
     /// says that its outcome is unknown.
-    async fn send(
+    pub(crate) async fn send(
         &self,
         op: &str,
         request: &Request,
@@ -85,23 +88,36 @@ impl RedisStorage {
     }
 
     /// Maps a driver error of operation `op`.
-    fn fail(&self, op: &str, err: RedisError) -> StorageError {
+    pub(crate) fn fail(&self, op: &str, err: RedisError) -> StorageError {
         map_redis_error(err, &self.action(op), Phase::Operation)
+    }
+
+    /// What the slot holds, in one atomic read: value, version value and records; `None` if it is absent.
+    pub(crate) async fn read(&self, op: &str) -> Result<Option<Stored>, StorageError> {
+        let request = commands::read(self.keys());
+        let reply = self
+            .send(op, &request, Repeat::Harmless, Effect::Reads)
+            .await?;
+        reply::stored(reply).map_err(|err| self.fail(op, err))
     }
 }
 
 #[async_trait]
 impl SessionStorage for RedisStorage {
+    /// Reads value, version and journal in one transaction; returns the value as stored when no record
+    /// follows it, else the snapshot with the records applied, encoded with the position after them.
     async fn load(&self) -> Result<Option<Bytes>, StorageError> {
-        let request = commands::load(self.keys());
-        let reply = self
-            .send("load", &request, Repeat::Harmless, Effect::Reads)
-            .await?;
-        reply::value(reply).map_err(|err| self.fail("load", err))
+        match self.read("load").await? {
+            Some(stored) => self.current("load", stored).await.map(Some),
+            None => Ok(None),
+        }
     }
 
+    /// Sets value and version value and deletes the journal, in one transaction; the version value carries
+    /// the journal head when `data` is a snapshot with a journal position.
     async fn store(&self, data: Bytes) -> Result<(), StorageError> {
-        let request = commands::store(self.keys(), &data, &next_token(), self.ttl_millis());
+        let version = version_value(&next_token(), position_of(&data));
+        let request = commands::store(self.keys(), &data, &version, self.ttl_millis());
         self.send("store", &request, Repeat::Harmless, Effect::Writes)
             .await
             .map(drop)
@@ -120,12 +136,19 @@ impl SessionDelete for RedisStorage {
 
 #[async_trait]
 impl VersionedStorage for RedisStorage {
+    /// Like `load`; the version is the version key's value, followed by the number of records when the
+    /// journal holds any.
     async fn load_versioned(&self) -> Result<Option<(Bytes, Version)>, StorageError> {
-        let request = commands::load_versioned(self.keys());
-        let reply = self
-            .send("load_versioned", &request, Repeat::Harmless, Effect::Reads)
-            .await?;
-        reply::versioned(reply).map_err(|err| self.fail("load_versioned", err))
+        const OP: &str = "load_versioned";
+        let Some(stored) = self.read(OP).await? else {
+            return Ok(None);
+        };
+        let Some(value) = &stored.version else {
+            return Err(self.fail(OP, reply::no_version_key()));
+        };
+        let version = head::version(value, stored.records.len());
+        let data = self.current(OP, stored).await?;
+        Ok(Some((data, version)))
     }
 
     /// Runs the conditional write script with the condition `expect`: the check and the write happen in one
@@ -136,13 +159,14 @@ impl VersionedStorage for RedisStorage {
             Expect::Absent => Condition::Absent,
             Expect::Version(version) => Condition::Version(version.as_bytes()),
         };
-        let token = next_token();
-        let request = commands::store_if(self.keys(), &data, &token, self.ttl_millis(), condition);
+        let version = version_value(&next_token(), position_of(&data));
+        let request =
+            commands::store_if(self.keys(), &data, &version, self.ttl_millis(), condition);
         let reply = self
             .send("store_if", &request, Repeat::OnlyIfUnsent, Effect::Writes)
             .await?;
         if reply::written(reply).map_err(|err| self.fail("store_if", err))? {
-            return Ok(Version::from_bytes(token));
+            return Ok(Version::from_bytes(version));
         }
         Err(StorageError::new(
             ErrorKind::Conflict,

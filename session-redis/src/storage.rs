@@ -14,8 +14,8 @@ use crate::error::BACKEND;
 /// The longest TTL a handle sends to Redis: 2^32 seconds (about 136 years), in milliseconds.
 const MAX_TTL_MILLIS: u64 = (1 << 32) * 1000;
 
-/// A session storage that keeps one slot as two Redis strings, reached through a
-/// [`ConnectionManager`](redis::aio::ConnectionManager).
+/// A session storage that keeps one slot as two Redis strings and, for a journal, a Redis list, reached
+/// through a [`ConnectionManager`](redis::aio::ConnectionManager).
 ///
 /// # Keys and layout
 ///
@@ -23,16 +23,22 @@ const MAX_TTL_MILLIS: u64 = (1 << 32) * 1000;
 /// UTF-8 bytes of the [`Slot`]). The prefix is [`DEFAULT_PREFIX`](Self::DEFAULT_PREFIX) (`tgsession:`)
 /// unless [`with_prefix`](Self::with_prefix) sets another, so slot `main` is the key `tgsession:main`.
 ///
-/// | key                                  | value (a Redis string)                                                |
+/// | key                                  | value                                                                  |
 /// |--------------------------------------|-----------------------------------------------------------------------|
-/// | [`key`](Self::key): `tgsession:main`  | the session's bytes, exactly as stored (raw, no encoding)             |
-/// | [`version_key`](Self::version_key): `tgsession:main#version` | a 16-byte token, new with every write: the slot's [`Version`](session_core::Version) |
+/// | [`key`](Self::key): `tgsession:main`  | a string: the session's bytes, exactly as stored (raw, no encoding); with a journal, the snapshot |
+/// | [`version_key`](Self::version_key): `tgsession:main#version` | a string: a 16-byte token, new with every write but an append; when the stored bytes are a snapshot with a journal position, followed by the journal's epoch (16 bytes) and base (the index of its first record, in decimal digits) |
+/// | [`journal_key`](Self::journal_key): `tgsession:main#journal` | a list: the journal's records, oldest first ([`JournalStorage`](session_core::JournalStorage)); absent when there are none |
 ///
-/// `GET tgsession:main` reads a session by hand. The version key is the data key followed by
-/// [`VERSION_SUFFIX`](Self::VERSION_SUFFIX) (`#version`); slot names cannot contain `#`, so it is never the
-/// data key of another slot. Every write sets both keys, `delete` removes both, and both carry the same TTL.
-/// The slot is present exactly when its data key exists: a version key without its data key is ignored and
-/// replaced by the next write. A slot that was never written or was deleted has neither key.
+/// `GET tgsession:main` reads a session stored whole by hand (a journaled session is its snapshot; `load`
+/// applies the records). The version and journal keys are the data key followed by
+/// [`VERSION_SUFFIX`](Self::VERSION_SUFFIX) (`#version`) and [`JOURNAL_SUFFIX`](Self::JOURNAL_SUFFIX)
+/// (`#journal`); slot names cannot contain `#`, so neither is ever the data key of another slot. Every write
+/// sets or removes all three keys together, and they carry the same TTL. The slot is present exactly when
+/// its data key exists: a version key or a list without its data key is ignored and replaced by the next
+/// write. A slot that was never written or was deleted has none of the keys.
+///
+/// The slot's [`Version`](session_core::Version) is the version key's value, followed by `#` and the
+/// number of records when the list holds any: an append changes it by making the list longer.
 ///
 /// Prefixes let several applications share one server and database: handles with different prefixes never
 /// see each other's data, provided no prefix plus slot name spells another prefix plus slot name. A prefix
@@ -40,8 +46,9 @@ const MAX_TTL_MILLIS: u64 = (1 << 32) * 1000;
 /// ends in `:`, which slot names may contain, so do not combine it with a prefix such as `tgsession` that is
 /// a prefix of it.
 ///
-/// Both keys of a slot are read and written in one command, transaction or script, which a Redis Cluster
-/// accepts only for keys of one hash slot; this adapter talks to a single server.
+/// The keys of a slot are read and written in one command, transaction or script, which a Redis Cluster
+/// accepts only for keys of one hash slot; this adapter talks to a single server, and its keys carry no
+/// hash tag.
 ///
 /// # Operations
 ///
@@ -49,42 +56,87 @@ const MAX_TTL_MILLIS: u64 = (1 << 32) * 1000;
 ///
 /// | call             | commands                                                                        |
 /// |------------------|---------------------------------------------------------------------------------|
-/// | `load`           | `GET key`                                                                       |
-/// | `load_versioned` | `MULTI`, `GET key`, `GET key#version`, `EXEC`                                   |
-/// | `store`          | `MSET key <value> key#version <token>`; with a TTL `MULTI`, `SET key <value> PX <ttl>`, `SET key#version <token> PX <ttl>`, `EXEC` |
-/// | `store_if`       | a Lua script (`EVALSHA`) that checks the version key (or that the data key is absent), then sets both keys (`SET`, with `PX <ttl>` when the handle has a TTL) |
-/// | `delete`         | `DEL key key#version`                                                           |
+/// | `load`, `load_versioned`, `load_journal` | `MULTI`, `GET key`, `GET key#version`, `LRANGE key#journal 0 -1`, `EXEC` |
+/// | `store`          | `MULTI`, `MSET key <value> key#version <version>`, `DEL key#journal`, `EXEC`; with a TTL `SET ... PX <ttl>` for each string key instead of `MSET` |
+/// | `store_if`       | a Lua script (`EVALSHA`) that checks the version (or that the data key is absent), then writes like `store` |
+/// | `delete`         | `DEL key key#version key#journal`                                               |
+/// | `append`         | a Lua script: `GET key#version` to check the epoch, `RPUSH key#journal <record>` |
+/// | `compact`        | a Lua script: checks epoch and position (`GET`, `EXISTS`, `LLEN`), then `SET key`, `LTRIM key#journal <n> -1`, `SET key#version` |
 ///
-/// Value and version change together in one command or transaction, so readers never see one without the
-/// other, and a conditional write cannot run in between. Redis runs the script atomically, so nothing can
-/// write between its check and its write. Every write (plain `store` included) stores a new token, so a
-/// version read before any later write is stale. `delete` removes both keys; tokens are never reused (64
-/// random bits per process plus a per-process counter), so a version from before a delete stays stale after
-/// the slot is written again. If the server has lost the script (after a restart, or `SCRIPT FLUSH`), it is
-/// loaded again with `SCRIPT LOAD` transparently.
+/// Value, version and journal change together in one transaction or script, so readers never see one
+/// without the others, and neither a conditional write nor an append can run in between. Redis runs a
+/// script atomically, so nothing can write between its checks and its writes. Every write but an append
+/// (plain `store` included) stores a new token, and an append lengthens the list, so a version read before
+/// any later write is stale. `delete` removes all keys; tokens are never reused (64 random bits per process
+/// plus a per-process counter), so a version from before a delete stays stale after the slot is written
+/// again. If the server has lost a script (after a restart, or `SCRIPT FLUSH`), it is loaded again with
+/// `SCRIPT LOAD` transparently.
 ///
-/// `load_versioned` uses a transaction rather than `MGET`, which answers nil for a key of another type: a
-/// foreign key then fails with [`Corrupt`](session_core::ErrorKind::Corrupt) instead of looking absent.
-/// A plain `store` does not go through Lua, which copies the value into the script's memory and out again
-/// (a 1 MiB `store_if` takes several times as long as a bare `SET` on loopback).
+/// The reads use a transaction rather than `MGET`, which answers nil for a key of another type: a foreign
+/// key then fails with [`Corrupt`](session_core::ErrorKind::Corrupt) instead of looking absent. A plain
+/// `store` does not go through Lua, which copies the value into the script's memory and out again (a 1 MiB
+/// `store_if` takes several times as long as a bare `SET` on loopback); a `compact` does, once per
+/// compaction.
+///
+/// # Journal
+///
+/// [`JournalStorage`](session_core::JournalStorage) keeps a snapshot and records after it, so that a small
+/// change is one small append:
+///
+/// - `store` and `store_if` find the journal position of the stored bytes with
+///   [`Session::snapshot_position`](session_core::Session::snapshot_position) and write it into the version
+///   key as the head (epoch and base); bytes that are no snapshot with a position (or no tgsession session
+///   at all) get no head, and then the slot has no journal. Either way the list is deleted.
+/// - `append` checks the head's epoch and pushes the record, in one script of two commands; its index is
+///   `base + list length - 1`. Appends to one slot are serialized by the server, so concurrent appends each
+///   get their own index.
+/// - `load` and `load_versioned` return the value as stored when the list is empty; otherwise the snapshot
+///   with the records applied ([`Journal::replay`](session_core::Journal::replay)), encoded again with the
+///   position after them (decoded and encoded on Tokio's blocking pool).
+/// - `compact` checks (before sending anything) that the snapshot names the position given, else
+///   [`InvalidInput`](session_core::ErrorKind::InvalidInput); then, in one script, that the slot's epoch is
+///   the position's and its `next` lies between the base and the end of the list, else
+///   [`Conflict`](session_core::ErrorKind::Conflict), changing nothing. It sets the snapshot and the new head
+///   and `LTRIM`s exactly `next - base` records, so records appended meanwhile stay.
 ///
 /// # Expiry
 ///
 /// Keys never expire unless [`with_ttl`](Self::with_ttl) sets a time to live: then every write
-/// (`store`, `store_if`) sets it afresh on both keys (`SET ... PX`), so the TTL counts from the last write.
-/// A write of a handle without a TTL removes one left by another handle (`MSET`, and `SET` without `PX`,
-/// do). The data key is set first, so its version key never expires before it (the server may set their
-/// expiry times a millisecond apart).
+/// (`store`, `store_if`, `append`, `compact`) sets it afresh on all the slot's keys (`SET ... PX`,
+/// `PEXPIRE`), so the TTL counts from the last write. A `store`, `store_if` or `compact` of a handle without
+/// a TTL removes one left by another handle (`MSET`, `SET` without `PX`, and `PERSIST` do); its `append`
+/// leaves expiry as it is, except that a list it creates gets the data key's remaining TTL. The data key is
+/// set first, so the other keys never expire before it.
 ///
-/// A server with a `maxmemory` eviction policy may evict one key of a slot without the other: without its
-/// data key the slot is absent; without its version key, `load` still works, versioned calls fail with
-/// [`Corrupt`](session_core::ErrorKind::Corrupt) or [`Conflict`](session_core::ErrorKind::Conflict), and
-/// the next plain `store` or `delete` repairs the slot.
+/// A server with a `maxmemory` eviction policy may evict one key of a slot without the others: without its
+/// data key the slot is absent; without its version key, `load` still works as long as the list is empty,
+/// versioned calls and journal calls fail with [`Corrupt`](session_core::ErrorKind::Corrupt) or
+/// [`Conflict`](session_core::ErrorKind::Conflict), and the next plain `store` or `delete` repairs the
+/// slot; without its list, the records are lost and the slot reads as its snapshot. An append checks the
+/// version key, not the data key (that would cost it a third command), so after the data key alone was
+/// evicted or deleted by hand, an append of a handle without a TTL still succeeds into a list that nothing
+/// reads and the next `store` or `delete` removes. Do not let Redis evict session keys.
 ///
 /// # Durability
 ///
 /// A write returns `Ok` once the server has applied it in memory; whether it survives a server crash
-/// depends on the server's persistence settings (`appendonly`, `appendfsync`, `save`).
+/// depends on the server's persistence settings. For an acknowledged `append` (and every other write):
+///
+/// - `appendonly yes` with `appendfsync always`: the server writes the command to its append-only file and
+///   fsyncs it before it replies, so the record survives a crash of the server and of the machine.
+/// - `appendfsync everysec` (Redis's default once `appendonly` is on): the file is fsynced about once a
+///   second, so a crash of the machine (or a power loss) can lose the acknowledged writes of the last one
+///   to two seconds. The command is normally written to the file before the reply, so it survives a crash
+///   of the server process alone, except while a slow disk makes Redis postpone its writes (up to 2 s).
+/// - `appendfsync no`: the kernel decides when to flush (typically within 30 s): a crash of the machine
+///   can lose that much.
+/// - `appendonly no`: only the `save` snapshots (RDB) are on disk; a restart loses every write since the
+///   last one, and with `save ""` as well, everything.
+///
+/// A script's writes reach the append-only file as one `MULTI`/`EXEC` block, which Redis replays whole or
+/// not at all (a block cut off by a crash is dropped when the file is loaded), so a crash never leaves half
+/// an append, store or compaction. Replication to replicas is asynchronous: a failover can lose
+/// acknowledged writes.
 ///
 /// # Time limits and reconnection
 ///
@@ -92,18 +144,20 @@ const MAX_TTL_MILLIS: u64 = (1 << 32) * 1000;
 /// [`DEFAULT_OPERATION_TIMEOUT`](crate::DEFAULT_OPERATION_TIMEOUT)), which includes waiting for a
 /// reconnection. When the connection is lost, the [`ConnectionManager`] reconnects in the background; a
 /// call that failed because the server refused the connection (nothing was sent) is tried once more on
-/// the new connection within the same time limit, and so is a `load`, `load_versioned`, `store` or `delete`
-/// whose connection dropped (doing them twice is harmless). A `store_if` whose connection dropped is not
-/// repeated, since it may have been applied: it fails with
-/// [`Unavailable`](session_core::ErrorKind::Unavailable), and the caller should load the slot to see.
+/// the new connection within the same time limit, and so is a `load`, `load_versioned`, `load_journal`,
+/// `store` or `delete` whose connection dropped (doing them twice is harmless). A `store_if`, `append` or
+/// `compact` whose connection dropped is not repeated, since it may have been applied (an append twice
+/// would push its record twice): it fails with [`Unavailable`](session_core::ErrorKind::Unavailable), and
+/// the caller should load the slot to see.
 ///
-/// A write (`store`, `store_if`, `delete`) that fails with [`Timeout`](session_core::ErrorKind::Timeout), or
-/// whose connection dropped after the command was sent, has an **unknown outcome**: the server may have
-/// applied it, and a server that was only slow or frozen (a `SIGSTOP`, a long fork for a snapshot) applies
-/// it when it resumes, after the call has returned. Such errors say so
-/// ([`StorageError::outcome_unknown`](session_core::StorageError::outcome_unknown)). To resolve it, call
-/// `load_versioned` and decide from what the slot holds; write with `store_if` over the version you read, so
-/// that a late-applied write and yours never silently overwrite each other.
+/// A write (`store`, `store_if`, `delete`, `append`, `compact`) that fails with
+/// [`Timeout`](session_core::ErrorKind::Timeout), or whose connection dropped after the command was sent,
+/// has an **unknown outcome**: the server may have applied it, and a server that was only slow or frozen (a
+/// `SIGSTOP`, a long fork for a snapshot) applies it when it resumes, after the call has returned. Such
+/// errors say so ([`StorageError::outcome_unknown`](session_core::StorageError::outcome_unknown)). To
+/// resolve it, call `load_versioned` (or `load_journal`, to see whether a record is there) and decide from
+/// what the slot holds; write with `store_if` over the version you read, so that a late-applied write and
+/// yours never silently overwrite each other.
 ///
 /// Cloning a handle is cheap; clones share the connection.
 #[derive(Clone)]
@@ -113,6 +167,8 @@ pub struct RedisStorage {
     /// `prefix ++ slot ++ VERSION_SUFFIX`: the version key; the data key is it without the suffix, the
     /// prefix is `keys[..prefix_len]`.
     keys: Arc<[u8]>,
+    /// `prefix ++ slot ++ JOURNAL_SUFFIX`: the journal key.
+    journal_key: Arc<[u8]>,
     prefix_len: usize,
     ttl: Option<Duration>,
     operation_timeout: Duration,
@@ -128,6 +184,10 @@ impl RedisStorage {
     /// cannot contain.
     pub const VERSION_SUFFIX: &'static [u8] = b"#version";
 
+    /// What follows the data key in the name of the journal key: `#journal`, with a `#` that slot names
+    /// cannot contain.
+    pub const JOURNAL_SUFFIX: &'static [u8] = b"#journal";
+
     /// A handle on `slot` through `manager`, with the [default prefix](Self::DEFAULT_PREFIX), no TTL and
     /// the [default operation timeout](crate::DEFAULT_OPERATION_TIMEOUT).
     ///
@@ -137,7 +197,8 @@ impl RedisStorage {
     pub fn new(manager: ConnectionManager, slot: Slot) -> RedisStorage {
         RedisStorage {
             manager,
-            keys: make_keys(Self::DEFAULT_PREFIX, &slot),
+            keys: make_key(Self::DEFAULT_PREFIX, &slot, Self::VERSION_SUFFIX),
+            journal_key: make_key(Self::DEFAULT_PREFIX, &slot, Self::JOURNAL_SUFFIX),
             prefix_len: Self::DEFAULT_PREFIX.len(),
             slot,
             ttl: None,
@@ -180,7 +241,8 @@ impl RedisStorage {
     /// A handle on `slot` with this handle's connection and settings (prefix, TTL, timeout).
     pub fn for_slot(&self, slot: Slot) -> RedisStorage {
         RedisStorage {
-            keys: make_keys(self.prefix(), &slot),
+            keys: make_key(self.prefix(), &slot, Self::VERSION_SUFFIX),
+            journal_key: make_key(self.prefix(), &slot, Self::JOURNAL_SUFFIX),
             slot,
             ..self.clone()
         }
@@ -215,15 +277,16 @@ impl RedisStorage {
                 ),
             ));
         }
-        self.keys = make_keys(prefix, &self.slot);
+        self.keys = make_key(prefix, &self.slot, Self::VERSION_SUFFIX);
+        self.journal_key = make_key(prefix, &self.slot, Self::JOURNAL_SUFFIX);
         self.prefix_len = prefix.len();
         Ok(self)
     }
 
     /// The same handle with a time to live for the slot's keys (`None`: they never expire, the default).
     ///
-    /// Every write sets the TTL afresh, on the data key and the version key alike. It is rounded up to whole milliseconds, is at least 1 ms, and is
-    /// capped at 2^32 seconds (about 136 years).
+    /// Every write sets the TTL afresh, on the data key, the version key and the journal key alike. It is
+    /// rounded up to whole milliseconds, is at least 1 ms, and is capped at 2^32 seconds (about 136 years).
     #[must_use]
     pub fn with_ttl(mut self, ttl: Option<Duration>) -> RedisStorage {
         self.ttl = ttl;
@@ -251,17 +314,28 @@ impl RedisStorage {
     /// The data key of the slot: the prefix followed by the slot name (`tgsession:main`). It holds the
     /// session's raw bytes as a Redis string, so `GET` on it returns exactly what was stored.
     ///
-    /// The slot's version token lives beside it under [`version_key`](Self::version_key); both keys
-    /// carry the same TTL. See [`RedisStorage`] for the whole layout.
+    /// The slot's version token lives beside it under [`version_key`](Self::version_key), and its journal's
+    /// records under [`journal_key`](Self::journal_key); all carry the same TTL. See [`RedisStorage`] for the
+    /// whole layout.
     pub fn key(&self) -> &[u8] {
         &self.keys[..self.keys.len() - Self::VERSION_SUFFIX.len()]
     }
 
     /// The version key of the slot: the [data key](Self::key) followed by
-    /// [`VERSION_SUFFIX`](Self::VERSION_SUFFIX) (`tgsession:main#version`). It holds the 16-byte version
-    /// token of the value under the data key, with the same TTL.
+    /// [`VERSION_SUFFIX`](Self::VERSION_SUFFIX) (`tgsession:main#version`), with the same TTL. It holds a
+    /// 16-byte token, new with every write but an append, followed by the journal's epoch (16 bytes) and base
+    /// (the index of its first record, in decimal digits) when the stored snapshot has a journal. The slot's
+    /// [`Version`](session_core::Version) is this value, followed by `#` and the number of records when the
+    /// [journal](Self::journal_key) holds any.
     pub fn version_key(&self) -> &[u8] {
         &self.keys
+    }
+
+    /// The journal key of the slot: the [data key](Self::key) followed by
+    /// [`JOURNAL_SUFFIX`](Self::JOURNAL_SUFFIX) (`tgsession:main#journal`), with the same TTL. A Redis list
+    /// of the journal's records (raw bytes, oldest first) when the slot has any; absent otherwise.
+    pub fn journal_key(&self) -> &[u8] {
+        &self.journal_key
     }
 
     /// The time to live set on every write, if any.
@@ -279,11 +353,12 @@ impl RedisStorage {
         &self.manager
     }
 
-    /// The data key and the version key, as the commands take them.
+    /// The three keys of the slot, as the commands take them.
     pub(crate) fn keys(&self) -> Keys<'_> {
         Keys {
             data: self.key(),
             version: self.version_key(),
+            journal: self.journal_key(),
         }
     }
 
@@ -305,15 +380,9 @@ impl RedisStorage {
     }
 }
 
-/// `prefix ++ slot name ++ VERSION_SUFFIX`.
-fn make_keys(prefix: &[u8], slot: &Slot) -> Arc<[u8]> {
-    [
-        prefix,
-        slot.as_str().as_bytes(),
-        RedisStorage::VERSION_SUFFIX,
-    ]
-    .concat()
-    .into()
+/// `prefix ++ slot name ++ suffix`.
+fn make_key(prefix: &[u8], slot: &Slot, suffix: &[u8]) -> Arc<[u8]> {
+    [prefix, slot.as_str().as_bytes(), suffix].concat().into()
 }
 
 impl fmt::Debug for RedisStorage {

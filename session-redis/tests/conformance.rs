@@ -72,7 +72,12 @@ mod server {
     mod defaults {
         use super::*;
 
-        conformance_tests!(RedisHarness::new("tgs-conf", None), delete, versioned);
+        conformance_tests!(
+            RedisHarness::new("tgs-conf", None),
+            delete,
+            versioned,
+            journal
+        );
     }
 
     /// The suite with a TTL (set on every write) and a prefix ending in `/`.
@@ -85,7 +90,8 @@ mod server {
                 ..RedisHarness::new("", Some(Duration::from_secs(600)))
             },
             delete,
-            versioned
+            versioned,
+            journal
         );
     }
 }

@@ -13,11 +13,16 @@ mod server {
     use std::time::{Duration, Instant};
 
     use session_conformance::services;
-    use session_core::{Bytes, ErrorKind, Expect, SessionStorage, VersionedStorage};
+    use session_core::{
+        Bytes, ErrorKind, Expect, JournalPosition, JournalStorage, Session, SessionStorage,
+        VersionedStorage,
+    };
     use session_redis::{RedisStorage, Timeouts};
     use tokio::runtime::Runtime;
 
-    use super::common::{command, every_operation, fresh_slot, fresh_storage, raw, url};
+    use super::common::{
+        command, every_operation, fresh_slot, fresh_storage, raw, record, snapshot, url,
+    };
 
     /// The tests of this file disturb the server: one at a time.
     static SERIAL: Mutex<()> = Mutex::new(());
@@ -212,6 +217,43 @@ mod server {
         std::thread::sleep(pause.saturating_sub(paused.elapsed()) + Duration::from_millis(300));
         let now = runtime.block_on(storage.load_versioned()).unwrap().unwrap();
         assert_eq!(&now.0[..], b"late");
+    }
+
+    #[test]
+    fn an_append_that_timed_out_says_its_outcome_is_unknown_and_may_land_later() {
+        let _serial = SERIAL
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let runtime = runtime();
+        let storage = impatient_storage(&runtime, "late-append", Duration::from_millis(300));
+        let start = JournalPosition::start();
+        runtime
+            .block_on(storage.store(snapshot(&Session::default(), start)))
+            .unwrap();
+
+        let pause = Duration::from_millis(1500);
+        let paused = pause_server(&runtime, pause);
+        let (append, read) = runtime.block_on(async {
+            (
+                storage
+                    .append(start.epoch, record(start.epoch, 4))
+                    .await
+                    .unwrap_err(),
+                storage.load_journal().await.unwrap_err(),
+            )
+        });
+        assert!(
+            paused.elapsed() < pause,
+            "the calls ran while the server was paused"
+        );
+        assert_eq!(append.kind(), ErrorKind::Timeout, "{append}");
+        assert!(append.outcome_unknown(), "{append}");
+        assert!(!read.outcome_unknown(), "a read changes nothing: {read}");
+
+        // The server resumes and appends the record the caller already saw fail: what the error warned of.
+        std::thread::sleep(pause.saturating_sub(paused.elapsed()) + Duration::from_millis(300));
+        let journal = runtime.block_on(storage.load_journal()).unwrap().unwrap();
+        assert_eq!(journal.records, [record(start.epoch, 4)]);
     }
 
     #[test]

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use session_conformance::services::setting;
 use session_core::{
-    Bytes, Expect, SessionDelete, SessionStorage, Slot, StorageError, VersionedStorage,
+    Bytes, Epoch, Expect, JournalPosition, JournalStorage, Patch, Record, Session, SessionDelete,
+    SessionStorage, Slot, StorageError, VersionedStorage,
 };
 use session_redis::redis::aio::ConnectionManager;
 use session_redis::redis::{self, FromRedisValue};
@@ -68,7 +69,9 @@ pub async fn command<T: FromRedisValue>(raw: &ConnectionManager, args: &[&[u8]])
         .unwrap_or_else(|err| panic!("{:?} failed: {err}", String::from_utf8_lossy(args[0])))
 }
 
-/// Every operation of `storage` once (on a fresh slot, all of them succeed), each with how long it took and its result as `Ok(())` or the error.
+/// Every operation of `storage` once (on a fresh slot, all of them succeed: the store is of a snapshot that
+/// starts a journal, which the append and the compaction then use), each with how long it took and its
+/// result as `Ok(())` or the error.
 pub async fn every_operation(
     storage: &RedisStorage,
 ) -> Vec<(&'static str, Duration, Result<(), StorageError>)> {
@@ -81,10 +84,44 @@ pub async fn every_operation(
             results.push(($name, started.elapsed(), result));
         }};
     }
+    let position = JournalPosition::start();
+    let after = JournalPosition {
+        next: position.next + 1,
+        ..position
+    };
     timed!("load", storage.load());
     timed!("load_versioned", storage.load_versioned());
+    timed!("load_journal", storage.load_journal());
     timed!("store_if", storage.store_if(data(), Expect::Absent));
-    timed!("store", storage.store(data()));
+    timed!(
+        "store",
+        storage.store(snapshot(&Session::default(), position))
+    );
+    timed!(
+        "append",
+        storage.append(position.epoch, record(position.epoch, 2))
+    );
+    timed!(
+        "compact",
+        storage.compact(snapshot(&Session::default(), after), after)
+    );
     timed!("delete", storage.delete());
     results
+}
+
+/// `session` encoded as a snapshot at `position`.
+pub fn snapshot(session: &Session, position: JournalPosition) -> Bytes {
+    session
+        .encode_snapshot(&position)
+        .expect("encode a snapshot")
+        .into()
+}
+
+/// A record of `epoch` that sets the home DC to `dc`.
+pub fn record(epoch: Epoch, dc: i32) -> Bytes {
+    let mut patch = Patch::new();
+    patch.set_home_dc(Some(dc));
+    Record::encode_patch(epoch, &patch)
+        .expect("encode a record")
+        .into()
 }
