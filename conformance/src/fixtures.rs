@@ -73,7 +73,7 @@ pub fn with_peers(peers: usize) -> Session {
                         PeerKind::User
                     },
                     access_hash: Some(rng.i64(..)),
-                    username: Some(username),
+                    username: Some(username.into()),
                     phone: None,
                     min: false,
                 };
@@ -177,7 +177,7 @@ pub fn full() -> Session {
             Peer {
                 kind,
                 access_hash: (kind != PeerKind::Chat).then_some(-1_111_111_111_111_111_111 + n),
-                username: Some(format!("peer_{n}")),
+                username: Some(format!("peer_{n}").into()),
                 phone: (kind == PeerKind::User).then(|| "15550001111".into()),
                 min: n % 2 == 1,
             },

@@ -28,7 +28,7 @@ fn changes(session: &Session) -> Vec<(PeerId, Peer)> {
             let peer = Peer {
                 kind: PeerKind::User,
                 access_hash: Some(i as i64 * 7919),
-                username: Some(format!("changed_{i}")),
+                username: Some(format!("changed_{i}").into()),
                 ..Peer::default()
             };
             (id, peer)

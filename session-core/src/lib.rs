@@ -45,6 +45,7 @@ mod storage;
 mod version;
 
 pub use bytes::Bytes;
+pub use compact_str::{self, CompactString};
 pub use litemap::{self, LiteMap};
 
 pub use crate::auth_key::{AuthKey, AuthKeyId};

@@ -38,7 +38,7 @@ fn hundred_changed(users: &[i64], round: u64) -> Patch {
                 Peer {
                     kind: PeerKind::User,
                     access_hash: Some(hash),
-                    username: Some(format!("changed_{i}")),
+                    username: Some(format!("changed_{i}").into()),
                     ..Peer::default()
                 },
             );

@@ -223,10 +223,10 @@ mod reallibs {
                 json!({ "type": kind, "id": id.bare(), "access_hash": peer.access_hash }),
             );
             if let Some(username) = peer.username {
-                by_username.insert(username, json!(marked));
+                by_username.insert(username.to_string(), json!(marked));
             }
             if let Some(phone) = peer.phone {
-                by_phone.insert(phone, json!(marked));
+                by_phone.insert(phone.to_string(), json!(marked));
             }
         }
         seen.insert("peers_by_id".into(), Value::Object(by_id));

@@ -527,8 +527,8 @@ fn any_peer() -> impl Strategy<Value = (PeerId, Peer)> {
             let peer = Peer {
                 kind,
                 access_hash,
-                username,
-                phone,
+                username: username.map(Into::into),
+                phone: phone.map(Into::into),
                 min: false,
             };
             (id, peer)

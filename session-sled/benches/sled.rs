@@ -230,7 +230,7 @@ fn record_of(epoch: Epoch, len: usize) -> Bytes {
             Peer {
                 kind: PeerKind::User,
                 access_hash: Some(id.wrapping_mul(0x9e37_79b9)),
-                username: Some(format!("user_{id}")),
+                username: Some(format!("user_{id}").into()),
                 ..Peer::default()
             },
         );

@@ -1,5 +1,7 @@
 //! A bounds-checked cursor over the input: every read fails with `Truncated` instead of panicking.
 
+use compact_str::CompactString;
+
 use super::error::CodecError;
 
 pub(crate) struct Reader<'a> {
@@ -52,6 +54,18 @@ impl<'a> Reader<'a> {
 
     pub(crate) fn i64(&mut self) -> Result<i64, CodecError> {
         Ok(i64::from_le_bytes(self.array()?))
+    }
+
+    /// A `u16`-length-prefixed UTF-8 string, kept inline when short (see [`CompactString`]).
+    pub(crate) fn compact_string(
+        &mut self,
+        field: &'static str,
+    ) -> Result<CompactString, CodecError> {
+        let len = usize::from(self.u16()?);
+        let raw = self.bytes(len)?;
+        std::str::from_utf8(raw)
+            .map(CompactString::new)
+            .map_err(|_| CodecError::invalid(field, "not valid UTF-8"))
     }
 
     /// A `u16`-length-prefixed UTF-8 string.

@@ -568,12 +568,12 @@ pub(super) fn read_peer(
         None
     };
     let username = if flags & peer_flag::USERNAME != 0 {
-        Some(r.string("peer username")?)
+        Some(r.compact_string("peer username")?)
     } else {
         None
     };
     let phone = if flags & peer_flag::PHONE != 0 {
-        Some(r.string("peer phone")?)
+        Some(r.compact_string("peer phone")?)
     } else {
         None
     };

@@ -113,8 +113,8 @@ pub(crate) fn peers() -> impl Strategy<Value = LiteMap<PeerId, Peer>> {
                 let peer = Peer {
                     kind,
                     access_hash,
-                    username,
-                    phone,
+                    username: username.map(Into::into),
+                    phone: phone.map(Into::into),
                     min,
                 };
                 (PeerId::new(kind.class(), id), peer)

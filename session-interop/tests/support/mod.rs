@@ -66,8 +66,8 @@ pub(crate) fn peer(
     Peer {
         kind,
         access_hash,
-        username: username.map(str::to_owned),
-        phone: phone.map(str::to_owned),
+        username: username.map(Into::into),
+        phone: phone.map(Into::into),
         min: false,
     }
 }

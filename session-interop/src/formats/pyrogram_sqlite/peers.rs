@@ -155,7 +155,7 @@ fn usernames(
             let index = by_id[at].1;
             let (_, peer) = &mut peers[index].1;
             match &peer.username {
-                None => peer.username = Some(name),
+                None => peer.username = Some(name.into()),
                 Some(first) if *first == name => {}
                 Some(_) => extra.push((index, name)),
             }
@@ -196,8 +196,8 @@ fn peer(row: &Row, username: Option<String>) -> Result<(PeerId, Peer), InteropEr
     let peer = Peer {
         kind,
         access_hash,
-        username,
-        phone,
+        username: username.map(Into::into),
+        phone: phone.map(Into::into),
         min: false,
     };
     Ok((id, peer))

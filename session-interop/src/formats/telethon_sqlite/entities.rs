@@ -68,8 +68,8 @@ pub(super) fn read(db: &Connection) -> Result<Entities, InteropError> {
             Peer {
                 kind,
                 access_hash,
-                username,
-                phone,
+                username: username.map(Into::into),
+                phone: phone.map(Into::into),
                 min: false,
             },
         ));
