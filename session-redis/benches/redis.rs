@@ -196,7 +196,7 @@ fn record_of(epoch: Epoch) -> Bytes {
             Peer {
                 kind: PeerKind::User,
                 access_hash: Some(id * 7_919),
-                username: Some(format!("user_{id}")),
+                username: Some(format!("user_{id}").into()),
                 phone: None,
                 min: false,
             },
