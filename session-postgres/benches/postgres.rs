@@ -1,40 +1,83 @@
-//! `PostgresStorage` against the same SQL run directly through the same pool, for a 4 KiB and a 1 MiB value.
+//! `PostgresStorage` against the same SQL run directly through the same pool, for a 4 KiB and a 1 MiB value,
+//! and a journal append against a bare `INSERT` of the same record.
 //!
-//! | variant   | store                                                  | load                               |
-//! |-----------|--------------------------------------------------------|------------------------------------|
-//! | `adapter` | `PostgresStorage::store`                               | `PostgresStorage::load`            |
-//! | `direct`  | the adapter's upsert through `sqlx::query` on the pool | its `SELECT data` on the pool      |
+//! | variant   | store                                                 | load                                   |
+//! |-----------|-------------------------------------------------------|----------------------------------------|
+//! | `adapter` | `PostgresStorage::store`                              | `PostgresStorage::load`                |
+//! | `direct`  | the adapter's upsert (which also deletes the journal) | the adapter's `SELECT` (row + records) |
+//! | `v1`      | the plain upsert of schema version 1                  | `SELECT data` (schema version 1)       |
 //!
-//! The gap is what the adapter adds (operation timeout, slot binding, conversion to `Bytes`, the boxed
-//! future). After criterion's own output, the run prints the medians side by side with the adapter's
-//! overhead (target: 10 %).
+//! `direct` and `v1` run through `sqlx::query` on the same pool.
+//!
+//! The gap to `direct` is what the adapter adds (operation timeout, slot binding, looking for a journal
+//! position in the value, conversion to `Bytes`, the boxed future); the gap to `v1` is what keeping the
+//! journal costs plain stores and loads. After criterion's own output, the run prints the medians side by
+//! side with the adapter's overhead (target: 10 %).
+//!
+//! The `append` group appends a 200-byte journal record: `adapter` is `JournalStorage::append` (one
+//! statement: the sessions row gets the next index and a new version under its row lock, and the record is
+//! inserted), `insert` a bare single-row `INSERT` of the same bytes into a table shaped like the journal
+//! table (`slot, idx, record`, primary key `(slot, idx)`), with the index counted by the client, and
+//! `statement` the adapter's append statement run directly (the gap to it is the adapter's own cost, the
+//! gap from `insert` to it what the statement does besides inserting). Criterion
+//! measures the variants one after the other; on a busy machine the load changes between those runs, so the
+//! bench also measures the variants of every operation **interleaved** (one call of each per round,
+//! alternating which goes first) and prints those medians too.
 //!
 //! Needs the test server: `source <(scripts/services env)` or `eval "$(scripts/services start)"`, then
 //! `CARGO_TARGET_DIR=/work/target-postgres cargo bench -p session-postgres --bench postgres`. It works in a
 //! random schema that it drops at the end.
 
+use std::cell::Cell;
 use std::path::Path;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion};
 use session_conformance::bench::{sample_value, OverheadTable, SIZES};
-use session_core::{Bytes, SessionStorage, Slot};
+use session_core::{
+    Bytes, JournalPosition, JournalStorage, Patch, Peer, PeerId, PeerKind, Record, SessionStorage,
+    Slot,
+};
 use session_postgres::sqlx::{self, AssertSqlSafe};
 use session_postgres::{PostgresConfig, PostgresStorage, TableName};
 use tokio::runtime::Runtime;
 
 /// The ways a value is written or read.
-const VARIANTS: [&str; 2] = ["adapter", "direct"];
+const VARIANTS: [&str; 3] = ["adapter", "direct", "v1"];
+
+/// The ways a journal record is written.
+const APPEND_VARIANTS: [&str; 3] = ["adapter", "statement", "insert"];
+
+/// The size of the appended record, in bytes (at least; the patch is grown to it), and its benchmark id.
+const RECORD_LEN: (&str, usize) = ("200B", 200);
 
 /// The slot the direct statements use, next to the adapter's `bench`.
 const DIRECT_SLOT: &str = "bench-direct";
 
-/// Everything one benchmark needs: a runtime, a handle, and the SQL the adapter runs.
+/// The slot the schema version 1 statements use.
+const V1_SLOT: &str = "bench-v1";
+
+/// The slot whose journal the appends grow.
+const APPEND_SLOT: &str = "bench-append";
+
+/// Everything one benchmark needs: a runtime, handles, and the SQL the adapter runs.
 struct Fixture {
     runtime: Runtime,
     storage: PostgresStorage,
+    /// The handle on [`APPEND_SLOT`].
+    appender: PostgresStorage,
+    /// The position of the snapshot the appends follow.
+    position: JournalPosition,
     upsert: String,
     select: String,
+    v1_upsert: String,
+    v1_select: String,
+    /// The adapter's append statement.
+    append: String,
+    /// The bare insert into the table shaped like the journal table.
+    insert: String,
+    /// The index of the next bare insert.
+    next_index: Cell<i64>,
 }
 
 impl Fixture {
@@ -48,24 +91,71 @@ impl Fixture {
         let schema = format!("tgs_bench_{:016x}", fastrand::u64(..));
         let table = TableName::in_schema(schema).expect("schema name");
         let t = table.qualified();
-        let storage = runtime.block_on(async {
+        let j = table.qualified_journal();
+        let bare = format!("{}.\"bare_journal\"", table.quoted_schema());
+        let position = JournalPosition::start();
+        let (storage, appender) = runtime.block_on(async {
             let storage = PostgresConfig::from_url(&url)
                 .expect("TGSESSION_POSTGRES_URL")
                 .table(table)
                 .open(Slot::new("bench").expect("slot"))
                 .expect("handle");
             storage.migrate().await.expect("migrate");
-            storage
+            let create = format!(
+                "CREATE TABLE {bare} (slot text NOT NULL, idx bigint NOT NULL, record bytea NOT NULL, \
+                 PRIMARY KEY (slot, idx))"
+            );
+            sqlx::query(AssertSqlSafe(create))
+                .execute(storage.pool())
+                .await
+                .expect("create the bare journal table");
+            let appender = storage.for_slot(Slot::new(APPEND_SLOT).expect("slot"));
+            let session = session_conformance::fixtures::auth_only();
+            let snapshot = session.encode_snapshot(&position).expect("snapshot");
+            appender
+                .store(Bytes::from(snapshot))
+                .await
+                .expect("store the snapshot");
+            (storage, appender)
         });
         Fixture {
             runtime,
             storage,
+            appender,
+            position,
             upsert: format!(
+                "WITH up AS (\
+                 INSERT INTO {t} (slot, data, updated_at, journal_epoch, journal_base, journal_end) \
+                 VALUES ($1, $2, now(), $3, $4, $4) \
+                 ON CONFLICT (slot) DO UPDATE SET data = EXCLUDED.data, version = EXCLUDED.version, \
+                 updated_at = EXCLUDED.updated_at, journal_epoch = EXCLUDED.journal_epoch, \
+                 journal_base = EXCLUDED.journal_base, journal_end = EXCLUDED.journal_end \
+                 RETURNING slot) \
+                 DELETE FROM {j} j WHERE j.slot = $1 AND EXISTS (SELECT FROM up)"
+            ),
+            select: format!(
+                "SELECT s.data, s.version, s.journal_epoch, s.journal_base, s.journal_end, \
+                 CASE WHEN s.journal_end > s.journal_base THEN ARRAY(\
+                 SELECT j.record FROM {j} j WHERE j.slot = $1 \
+                 AND j.idx >= s.journal_base AND j.idx < s.journal_end ORDER BY j.idx) END \
+                 FROM {t} s WHERE s.slot = $1"
+            ),
+            v1_upsert: format!(
                 "INSERT INTO {t} (slot, data, updated_at) VALUES ($1, $2, now()) \
                  ON CONFLICT (slot) DO UPDATE SET data = EXCLUDED.data, version = EXCLUDED.version, \
                  updated_at = EXCLUDED.updated_at"
             ),
-            select: format!("SELECT data FROM {t} WHERE slot = $1"),
+            v1_select: format!("SELECT data FROM {t} WHERE slot = $1"),
+            append: format!(
+                "WITH bumped AS (\
+                 UPDATE {t} SET journal_end = journal_end + 1, version = DEFAULT, updated_at = now() \
+                 WHERE slot = $1 AND journal_epoch = $2 RETURNING journal_end - 1 AS idx) \
+                 INSERT INTO {j} (slot, idx, record) SELECT $1, idx, $3 FROM bumped \
+                 ON CONFLICT (slot, idx) DO UPDATE SET record = EXCLUDED.record \
+                 RETURNING idx"
+            ),
+            insert: format!("INSERT INTO {bare} (slot, idx, record) VALUES ($1, $2, $3)"),
+            next_index: Cell::new(0),
         }
     }
 
@@ -78,8 +168,18 @@ impl Fixture {
                 .block_on(self.storage.store(value.clone()))
                 .expect("store"),
             ("store", "direct") => {
+                // The sample values are no snapshots: no journal.
                 let query = sqlx::query(AssertSqlSafe(self.upsert.as_str()))
                     .bind(DIRECT_SLOT)
+                    .bind(&value[..])
+                    .bind(None::<&[u8]>)
+                    .bind(0_i64)
+                    .execute(pool);
+                self.runtime.block_on(query).expect("upsert");
+            }
+            ("store", "v1") => {
+                let query = sqlx::query(AssertSqlSafe(self.v1_upsert.as_str()))
+                    .bind(V1_SLOT)
                     .bind(&value[..])
                     .execute(pool);
                 self.runtime.block_on(query).expect("upsert");
@@ -89,14 +189,74 @@ impl Fixture {
                 assert_eq!(loaded.map(|v| v.len()), Some(value.len()));
             }
             ("load", "direct") => {
-                let query = sqlx::query_scalar::<_, Vec<u8>>(AssertSqlSafe(self.select.as_str()))
+                type Row = (
+                    Vec<u8>,
+                    i64,
+                    Option<Vec<u8>>,
+                    i64,
+                    i64,
+                    Option<Vec<Vec<u8>>>,
+                );
+                let query = sqlx::query_as::<_, Row>(AssertSqlSafe(self.select.as_str()))
                     .bind(DIRECT_SLOT)
                     .fetch_optional(pool);
                 let loaded = self.runtime.block_on(query).expect("select");
+                assert_eq!(loaded.map(|row| row.0.len()), Some(value.len()));
+            }
+            ("load", "v1") => {
+                let query =
+                    sqlx::query_scalar::<_, Vec<u8>>(AssertSqlSafe(self.v1_select.as_str()))
+                        .bind(V1_SLOT)
+                        .fetch_optional(pool);
+                let loaded = self.runtime.block_on(query).expect("select");
                 assert_eq!(loaded.map(|v| v.len()), Some(value.len()));
+            }
+            ("append", "adapter") => {
+                let appended = self.appender.append(self.position.epoch, value.clone());
+                self.runtime.block_on(appended).expect("append");
+            }
+            ("append", "statement") => {
+                let query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(self.append.as_str()))
+                    .bind(APPEND_SLOT)
+                    .bind(&self.position.epoch.as_bytes()[..])
+                    .bind(&value[..])
+                    .fetch_optional(pool);
+                let index = self.runtime.block_on(query).expect("append statement");
+                assert!(index.is_some(), "the slot has the journal");
+            }
+            ("append", "insert") => {
+                let index = self.next_index.get();
+                self.next_index.set(index + 1);
+                let query = sqlx::query(AssertSqlSafe(self.insert.as_str()))
+                    .bind(APPEND_SLOT)
+                    .bind(index)
+                    .bind(&value[..])
+                    .execute(pool);
+                self.runtime.block_on(query).expect("insert");
             }
             _ => unreachable!("unknown benchmark {op}/{variant}"),
         }
+    }
+
+    /// A record of the appended slot's epoch of at least [`RECORD_LEN`] bytes: peers upserted until it is
+    /// that long.
+    fn record(&self) -> Bytes {
+        let mut patch = Patch::new();
+        for id in 1.. {
+            let record = Record::encode_patch(self.position.epoch, &patch).expect("record");
+            if record.len() >= RECORD_LEN.1 {
+                return Bytes::from(record);
+            }
+            let peer = Peer {
+                kind: PeerKind::User,
+                access_hash: Some(0x5eed_0000 + id),
+                username: Some(format!("user{id}").into()),
+                phone: None,
+                min: false,
+            };
+            patch.upsert_peer(PeerId::User(id), peer);
+        }
+        unreachable!("the record grows with every peer")
     }
 
     /// Drops the benchmark's schema.
@@ -115,10 +275,11 @@ fn bench(c: &mut Criterion, fixture: &Fixture) {
         let mut group = c.benchmark_group(op);
         for (size_name, len) in SIZES {
             let value = sample_value(len, 0);
-            // The load benchmarks read what these two lines store.
-            fixture.run("store", "adapter", &value);
-            fixture.run("store", "direct", &value);
-            // Alternate the variants so a drift of the server's speed hits both alike.
+            // The load benchmarks read what these lines store.
+            for variant in VARIANTS {
+                fixture.run("store", variant, &value);
+            }
+            // Alternate the variants so a drift of the server's speed hits them alike.
             for variant in VARIANTS {
                 let id = BenchmarkId::new(variant, size_name);
                 group.bench_with_input(id, &value, |b, value| {
@@ -128,6 +289,57 @@ fn bench(c: &mut Criterion, fixture: &Fixture) {
         }
         group.finish();
     }
+    let mut group = c.benchmark_group("append");
+    let record = fixture.record();
+    for variant in APPEND_VARIANTS {
+        let id = BenchmarkId::new(variant, RECORD_LEN.0);
+        group.bench_with_input(id, &record, |b, record| {
+            b.iter(|| fixture.run("append", variant, record));
+        });
+    }
+    group.finish();
+}
+
+/// Prints criterion's medians of this run with the adapter's overhead, then measures the variants of every
+/// operation interleaved and prints those medians with the overhead.
+fn report(out: &Path, fixture: &Fixture) {
+    OverheadTable::new("median per call", &VARIANTS, "adapter", &["direct", "v1"])
+        .print_from_criterion(out, &["store", "load"], &SIZES.map(|(size, _)| size));
+    OverheadTable::new(
+        "median per call",
+        &APPEND_VARIANTS,
+        "adapter",
+        &["insert", "statement"],
+    )
+    .print_from_criterion(out, &["append"], &[RECORD_LEN.0]);
+    let table = OverheadTable::new(
+        "interleaved median",
+        &VARIANTS,
+        "adapter",
+        &["direct", "v1"],
+    );
+    table.print_header();
+    for op in ["store", "load"] {
+        for (size, len) in SIZES {
+            let value = sample_value(len, 0);
+            for variant in VARIANTS {
+                fixture.run("store", variant, &value);
+            }
+            let rounds = if len > 64 << 10 { 200 } else { 2000 };
+            table.measure_row(op, size, rounds, |variant| fixture.run(op, variant, &value));
+        }
+    }
+    let table = OverheadTable::new(
+        "interleaved median",
+        &APPEND_VARIANTS,
+        "adapter",
+        &["insert", "statement"],
+    );
+    table.print_header();
+    let record = fixture.record();
+    table.measure_row("append", RECORD_LEN.0, 3000, |variant| {
+        fixture.run("append", variant, &record);
+    });
 }
 
 fn main() {
@@ -140,11 +352,7 @@ fn main() {
         .configure_from_args();
     let fixture = Fixture::new();
     bench(&mut criterion, &fixture);
-    fixture.drop_schema();
     criterion.final_summary();
-    OverheadTable::new("median per call", &VARIANTS, "adapter", &["direct"]).print_from_criterion(
-        &out,
-        &["store", "load"],
-        &SIZES.map(|(size, _)| size),
-    );
+    report(&out, &fixture);
+    fixture.drop_schema();
 }

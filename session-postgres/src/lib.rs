@@ -2,8 +2,9 @@
 //! that connects to the database.
 //!
 //! [`PostgresStorage`] implements [`SessionStorage`](session_core::SessionStorage),
-//! [`SessionDelete`](session_core::SessionDelete) and [`VersionedStorage`](session_core::VersionedStorage)
-//! and passes the whole `session-conformance` suite against a real server.
+//! [`SessionDelete`](session_core::SessionDelete), [`VersionedStorage`](session_core::VersionedStorage) and
+//! [`JournalStorage`](session_core::JournalStorage) and passes the whole `session-conformance` suite
+//! against a real server.
 //!
 //! - A handle is built from a [`sqlx::PgPool`] plus a [`Slot`](session_core::Slot)
 //!   ([`PostgresStorage::new`]), or from a URL ([`PostgresStorage::from_url`]) or a [`PostgresConfig`]
@@ -13,11 +14,18 @@
 //! - Slot `main` is the row `slot = 'main'` of the table `"tgsession"."sessions"`; the schema and table are
 //!   configurable ([`TableName`]), validated and always quoted, and values are always bound, never written
 //!   into SQL.
-//! - [`PostgresStorage::migrate`] creates the schema and table. Call it explicitly: nothing is created
-//!   implicitly, and a missing table is an [`ErrorKind::Config`](session_core::ErrorKind::Config) error that
-//!   says to call it. It is idempotent and safe to run from many processes at once.
-//! - Conditional writes go through the `version` column, an identity column whose values never repeat; see
-//!   [`PostgresStorage`] for the statements.
+//! - A slot's journal (for incremental persistence, [`JournalStorage`](session_core::JournalStorage)) is
+//!   rows of a second table, `"tgsession"."sessions_journal"` ([`TableName::journal_table`]); the slot's
+//!   row holds the journal's epoch and its first and next index. An append is one statement; `load` returns
+//!   the snapshot with the records applied.
+//! - [`PostgresStorage::migrate`] creates the schema and both tables, and brings tables of an older
+//!   [`SCHEMA_VERSION`] up to date (version 2 added the journal). Call it explicitly, also after an
+//!   upgrade: nothing is created or changed implicitly, and a missing or outdated table is an
+//!   [`ErrorKind::Config`](session_core::ErrorKind::Config) error that says to call it. It is idempotent and
+//!   safe to run from many processes at once.
+//! - Conditional writes go through the `version` column, an identity column whose values never repeat;
+//!   appends and compactions change it too. See [`PostgresStorage`] for the tables, the statements and
+//!   what is durable when.
 //! - Every call is bounded by an operation timeout ([`DEFAULT_OPERATION_TIMEOUT`]) and pools built here by
 //!   a connect timeout ([`DEFAULT_CONNECT_TIMEOUT`]); both can be changed. Pools built here also give the
 //!   server a `statement_timeout` equal to the operation timeout, so a write the client gave up on is not
@@ -55,8 +63,10 @@
 
 mod config;
 mod error;
+mod journal;
 mod migrate;
 mod ops;
+mod row;
 mod sql;
 mod storage;
 mod table;
@@ -66,6 +76,6 @@ pub use sqlx;
 pub use crate::config::{
     PostgresConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_OPERATION_TIMEOUT,
 };
-pub use crate::migrate::MIGRATE_LOCK_KEY;
+pub use crate::migrate::{MIGRATE_LOCK_KEY, SCHEMA_VERSION};
 pub use crate::storage::PostgresStorage;
 pub use crate::table::TableName;

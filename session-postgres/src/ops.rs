@@ -1,4 +1,5 @@
-//! The storage traits for [`PostgresStorage`]: one statement per call, values always bound.
+//! The storage traits for [`PostgresStorage`]: one statement per call, values always bound; whole writes
+//! replace the slot's journal with the journal their value starts ([`JournalStart`]).
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -7,6 +8,7 @@ use session_core::{
 };
 
 use crate::error::conflict;
+use crate::row::JournalStart;
 use crate::sql::text;
 use crate::storage::PostgresStorage;
 
@@ -23,25 +25,33 @@ fn column_of(version: &Version) -> Option<i64> {
 
 #[async_trait]
 impl SessionStorage for PostgresStorage {
+    /// The stored bytes exactly, or, when journal records follow the snapshot, the snapshot with them
+    /// applied (read with the records in one statement).
     async fn load(&self) -> Result<Option<Bytes>, StorageError> {
-        let query = sqlx::query_scalar::<_, Vec<u8>>(text(&self.statements().load))
-            .bind(self.slot().as_str())
-            .fetch_optional(self.pool());
-        let data = self.run(self.doing("load", true), query).await?;
-        Ok(data.map(Bytes::from))
+        let doing = self.doing("load", true);
+        match self.read(doing).await? {
+            Some(stored) => Ok(Some(stored.materialized(doing)?.0)),
+            None => Ok(None),
+        }
     }
 
+    /// One statement: the upsert, and the deletion of the slot's old journal.
     async fn store(&self, data: Bytes) -> Result<(), StorageError> {
+        let doing = self.doing("store", true);
+        let start = JournalStart::of(&data, doing)?;
         let query = sqlx::query(text(&self.statements().upsert))
             .bind(self.slot().as_str())
             .bind(&data[..])
+            .bind(start.epoch())
+            .bind(start.start)
             .execute(self.pool());
-        self.run(self.doing("store", true), query).await.map(drop)
+        self.run(doing, query).await.map(drop)
     }
 }
 
 #[async_trait]
 impl SessionDelete for PostgresStorage {
+    /// One statement deletes the row and its journal.
     async fn delete(&self) -> Result<(), StorageError> {
         let query = sqlx::query(text(&self.statements().delete))
             .bind(self.slot().as_str())
@@ -52,25 +62,33 @@ impl SessionDelete for PostgresStorage {
 
 #[async_trait]
 impl VersionedStorage for PostgresStorage {
+    /// As `load`, with the row's version, which every write (appends and compactions included) changes.
     async fn load_versioned(&self) -> Result<Option<(Bytes, Version)>, StorageError> {
-        let query = sqlx::query_as::<_, (Vec<u8>, i64)>(text(&self.statements().load_versioned))
-            .bind(self.slot().as_str())
-            .fetch_optional(self.pool());
-        let row = self.run(self.doing("load_versioned", true), query).await?;
-        Ok(row.map(|(data, version)| (Bytes::from(data), version_of(version))))
+        let doing = self.doing("load_versioned", true);
+        match self.read(doing).await? {
+            Some(stored) => {
+                let (data, version) = stored.materialized(doing)?;
+                Ok(Some((data, version_of(version))))
+            }
+            None => Ok(None),
+        }
     }
 
     /// One statement decides and writes: `INSERT ... ON CONFLICT DO NOTHING` for [`Expect::Absent`],
     /// `UPDATE ... WHERE version = $3` for [`Expect::Version`]; no row returned is a
-    /// [`Conflict`](session_core::ErrorKind::Conflict).
+    /// [`Conflict`](session_core::ErrorKind::Conflict). The same statement deletes the old journal when
+    /// it writes.
     async fn store_if(&self, data: Bytes, expect: Expect) -> Result<Version, StorageError> {
         let doing = self.doing("store_if", true);
+        let start = JournalStart::of(&data, doing)?;
         let statements = self.statements();
         let (query, mismatch) = match &expect {
             Expect::Absent => (
                 sqlx::query_scalar::<_, i64>(text(&statements.insert_if_absent))
                     .bind(self.slot().as_str())
-                    .bind(&data[..]),
+                    .bind(&data[..])
+                    .bind(start.epoch())
+                    .bind(start.start),
                 "the slot is not absent",
             ),
             Expect::Version(expected) => {
@@ -84,7 +102,9 @@ impl VersionedStorage for PostgresStorage {
                     sqlx::query_scalar::<_, i64>(text(&statements.update_if_version))
                         .bind(self.slot().as_str())
                         .bind(&data[..])
-                        .bind(expected),
+                        .bind(expected)
+                        .bind(start.epoch())
+                        .bind(start.start),
                     "the slot no longer holds the expected version (it was written or deleted since)",
                 )
             }

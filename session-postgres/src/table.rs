@@ -86,6 +86,49 @@ impl TableName {
     pub fn qualified(&self) -> String {
         format!("{}.{}", quote(&self.schema), quote(&self.table))
     }
+
+    /// The name of the table that holds the journals of the slots in this table, unquoted: the table's
+    /// name followed by `_journal` (`sessions_journal`), in the same schema.
+    ///
+    /// A name too long for that (over 55 bytes) is cut to its first 38 bytes and followed by `_journal_`
+    /// and 16 hexadecimal digits of a hash of the whole name, so the result is at most 63 bytes and two
+    /// long names that share a prefix still get different journal tables. The rule never changes: the
+    /// journal table of a table is the same in every version.
+    ///
+    /// ```
+    /// use session_postgres::TableName;
+    ///
+    /// assert_eq!(TableName::default().journal_table(), "sessions_journal");
+    /// let long = TableName::new("app", "t".repeat(63))?;
+    /// assert_eq!(long.journal_table().len(), 63);
+    /// assert!(long.journal_table().starts_with(&format!("{}_journal_", "t".repeat(38))));
+    /// # Ok::<(), session_core::StorageError>(())
+    /// ```
+    pub fn journal_table(&self) -> String {
+        const SUFFIX: &str = "_journal";
+        if self.table.len() + SUFFIX.len() <= Self::MAX_LEN {
+            return format!("{}{SUFFIX}", self.table);
+        }
+        // 38 + "_journal_" (9) + 16 hex digits = 63. Validated names are ASCII, so any byte is a boundary.
+        let prefix = &self.table[..38];
+        format!("{prefix}{SUFFIX}_{:016x}", fnv1a(self.table.as_bytes()))
+    }
+
+    /// The schema-qualified journal table ([`journal_table`](Self::journal_table)), quoted for SQL:
+    /// `"tgsession"."sessions_journal"`.
+    pub fn qualified_journal(&self) -> String {
+        format!("{}.{}", quote(&self.schema), quote(&self.journal_table()))
+    }
+}
+
+/// The 64-bit FNV-1a hash of `bytes`: a fixed function, so journal table names never change.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &byte in bytes {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
 }
 
 impl Default for TableName {
@@ -185,6 +228,35 @@ mod tests {
             let err = TableName::new("ok", name).unwrap_err();
             assert!(err.message().contains("table name"), "{err}");
         }
+    }
+
+    #[test]
+    fn journal_tables_fit_the_identifier_limit_and_differ() {
+        let table = TableName::new("app", "tg").unwrap();
+        assert_eq!(table.journal_table(), "tg_journal");
+        assert_eq!(table.qualified_journal(), "\"app\".\"tg_journal\"");
+        let edge = "a".repeat(55);
+        assert_eq!(
+            TableName::new("s", edge.as_str()).unwrap().journal_table(),
+            format!("{edge}_journal")
+        );
+        let (one, two) = (
+            format!("{}x", "a".repeat(55)),
+            format!("{}y", "a".repeat(55)),
+        );
+        let one = TableName::new("s", one).unwrap().journal_table();
+        let two = TableName::new("s", two).unwrap().journal_table();
+        assert_ne!(one, two);
+        for name in [&one, &two] {
+            assert_eq!(name.len(), TableName::MAX_LEN, "{name}");
+            assert!(
+                name.starts_with(&format!("{}_journal_", "a".repeat(38))),
+                "{name}"
+            );
+        }
+        // Pinned: the hash is part of the on-disk layout.
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
     }
 
     #[test]

@@ -293,6 +293,16 @@ mod server {
             format!("GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO \"{plain}\""),
         )
         .await;
+        // Without rights on the journal table, writes fail, naming it.
+        let journal = scratch.table().qualified_journal();
+        let err = plain_storage.store(value("x")).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
+        assert!(err.message().contains(&journal), "{err}");
+        execute(
+            &admin,
+            format!("GRANT SELECT, INSERT, UPDATE, DELETE ON {journal} TO \"{plain}\""),
+        )
+        .await;
         plain_storage
             .migrate()
             .await
@@ -301,6 +311,7 @@ mod server {
         assert_eq!(owner.load().await.unwrap(), Some(value("granted")));
         // The cleanup drops the schema before the roles; the grants go with it.
         execute(&admin, format!("REVOKE ALL ON {table} FROM \"{plain}\"")).await;
+        execute(&admin, format!("REVOKE ALL ON {journal} FROM \"{plain}\"")).await;
         execute(
             &admin,
             format!("REVOKE ALL ON SCHEMA {schema} FROM \"{plain}\""),

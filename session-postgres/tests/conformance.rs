@@ -61,5 +61,5 @@ mod server {
         }
     }
 
-    conformance_tests!(PgHarness::new(), delete, versioned);
+    conformance_tests!(PgHarness::new(), delete, versioned, journal);
 }
