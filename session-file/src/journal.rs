@@ -22,7 +22,9 @@ use std::ops::Range;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::time::Duration;
 
-use session_core::{Epoch, ErrorKind, Journal, JournalPosition, Record, Session, StorageError};
+use session_core::{
+    CodecError, Epoch, ErrorKind, Journal, JournalPosition, Record, Session, StorageError,
+};
 
 use crate::error::{io_error, BACKEND};
 use crate::fsio::{
@@ -79,6 +81,9 @@ struct Parsed {
     /// are not a torn append (a crash only ever tears the last record) but a damaged record, and the
     /// records after it are acknowledged ones that must be neither dropped nor cut off.
     damaged: bool,
+    /// Whether the bytes at `end` start a record of a newer record version than this build reads: written
+    /// by a newer tgsession, so neither torn nor to be cut off.
+    newer: bool,
 }
 
 /// Parses the journal file `data`; `None` without a valid header.
@@ -97,12 +102,14 @@ fn parse(data: &[u8]) -> Option<Parsed> {
         Record::length_at(&data[from..]).is_some()
             && data.get(from + 8..from + 24) == Some(&epoch.as_bytes()[..])
     });
+    let newer = newer_record(&data[at..]);
     Some(Parsed {
         epoch,
         base,
         records,
         end: at,
         damaged,
+        newer,
     })
 }
 
@@ -116,11 +123,20 @@ fn fitting(
     data: &[u8],
     position: JournalPosition,
 ) -> Result<Option<Parsed>, StorageError> {
+    if newer_header(data) {
+        return Err(newer_version(paths, "its header"));
+    }
     let Some(parsed) = parse(data) else {
         return Ok(None);
     };
     if parsed.epoch != position.epoch || parsed.base > position.next {
         return Ok(None);
+    }
+    if parsed.newer {
+        return Err(newer_version(
+            paths,
+            format_args!("the record at byte {}", parsed.end),
+        ));
     }
     if parsed.damaged {
         return Err(StorageError::new(
@@ -139,6 +155,49 @@ fn fitting(
         return Ok(None);
     }
     Ok(Some(parsed))
+}
+
+/// Whether `data` starts with a whole, undamaged record (its checksum holds) of a newer record version than
+/// this build reads. A damaged or cut one is a torn append like any other.
+fn newer_record(data: &[u8]) -> bool {
+    // The record frame (`docs/FORMAT.md`): magic (4), version (2), kind (2), epoch (16), payload length (4),
+    // payload, CRC-32C (4) of everything before it.
+    const FRAME_HEADER: usize = 28;
+    if !matches!(
+        Record::decode(data),
+        Err(CodecError::UnsupportedVersion { .. })
+    ) {
+        return false;
+    }
+    let len = u32::from_le_bytes([data[24], data[25], data[26], data[27]]) as usize;
+    let covered = FRAME_HEADER.saturating_add(len);
+    match data.get(covered..covered.saturating_add(4)) {
+        Some(stored) => crc32c::crc32c(&data[..covered]).to_le_bytes() == stored,
+        None => false,
+    }
+}
+
+/// Whether `data` starts with an undamaged journal header (its checksum holds) of a newer file version
+/// than this build reads. A damaged header is no journal; a newer one must not be overwritten.
+fn newer_header(data: &[u8]) -> bool {
+    data.len() >= HEADER_LEN
+        && data[..8] == MAGIC
+        && u16::from_le_bytes([data[8], data[9]]) > VERSION
+        && crc32c::crc32c(&data[..36]).to_le_bytes() == data[36..HEADER_LEN]
+}
+
+/// The error for a journal that a newer version of tgsession wrote (`what` names the part): nothing is read
+/// past it or cut off.
+fn newer_version(paths: &SessionPaths, what: impl std::fmt::Display) -> StorageError {
+    StorageError::new(
+        ErrorKind::Unsupported,
+        BACKEND,
+        format!(
+            "{}: {what} was written by a newer version of tgsession; nothing was changed (upgrade to \
+             read or append to this journal)",
+            paths.journal.display()
+        ),
+    )
 }
 
 /// The journal position the snapshot `data` names, if it is a tgsession snapshot with one.

@@ -18,8 +18,8 @@ use session_core::{
 use session_file::FileStorage;
 
 use common::{
-    base_session, journal_file, journal_header, peer_tags, pending, record_of, session_with,
-    snapshot_of, tag_of, HEADER_LEN,
+    base_session, crc32c, journal_file, journal_header, peer_tags, pending, record_of,
+    session_with, snapshot_of, tag_of, HEADER_LEN,
 };
 
 /// A session file in a fresh directory, started as a journal snapshot of the base session at `next`, with
@@ -746,4 +746,51 @@ fn a_load_racing_compactions_sees_every_acknowledged_record() {
     }
     let appended = writer.join().unwrap();
     println!("{loads} loads raced {appended} appends and compactions");
+}
+
+/// A record or a header of a newer version (what a newer tgsession would write) is neither skipped as torn
+/// nor cut off: loads and appends fail with `Unsupported` and the journal keeps its bytes.
+#[tokio::test]
+async fn a_journal_of_a_newer_version_is_unsupported_and_kept() {
+    for part in ["record", "header"] {
+        let fixture = Fixture::new(5, &[1, 2]).await;
+        if part == "record" {
+            let mut newer = record_of(fixture.position.epoch, 3).to_vec();
+            newer[4] = 0xFE; // the record version, after the four magic bytes
+            let covered = newer.len() - 4;
+            let checksum = crc32c(&newer[..covered]);
+            newer[covered..].copy_from_slice(&checksum.to_le_bytes());
+            fixture.append_raw(&newer);
+        } else {
+            let mut bytes = fixture.journal_bytes();
+            bytes[8] = 0xFE; // the journal file version, after the eight magic bytes
+            let checksum = crc32c(&bytes[..36]);
+            bytes[36..40].copy_from_slice(&checksum.to_le_bytes());
+            put(fixture.storage.journal_path(), &bytes);
+        }
+        let before = fixture.journal_bytes();
+        let err = fixture.storage.load().await.unwrap_err();
+        assert_eq!(
+            err.kind(),
+            ErrorKind::Unsupported,
+            "load, newer {part}: {err}"
+        );
+        assert!(err.to_string().contains("newer version"), "{err}");
+        let epoch = fixture.position.epoch;
+        let err = fixture
+            .storage
+            .append(epoch, record_of(epoch, 4))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.kind(),
+            ErrorKind::Unsupported,
+            "append, newer {part}: {err}"
+        );
+        assert_eq!(
+            fixture.journal_bytes(),
+            before,
+            "newer {part}: nothing cut off"
+        );
+    }
 }

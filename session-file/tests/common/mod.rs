@@ -132,7 +132,7 @@ pub(crate) fn journal_file(epoch: Epoch, base: u64, tags: &[u64]) -> Vec<u8> {
 }
 
 /// CRC-32C (Castagnoli), bit by bit.
-fn crc32c(data: &[u8]) -> u32 {
+pub(crate) fn crc32c(data: &[u8]) -> u32 {
     let mut crc = !0u32;
     for &byte in data {
         crc ^= u32::from(byte);
