@@ -55,6 +55,8 @@ struct State {
 #[derive(Default)]
 struct Wake {
     notify: Notify,
+    /// Ends the flusher's wait for a window when the session is dropped.
+    close: Notify,
     closed: AtomicBool,
     started: AtomicBool,
 }
@@ -230,6 +232,7 @@ impl Drop for GrammersSession {
     fn drop(&mut self) {
         self.wake.closed.store(true, Ordering::Release);
         self.wake.notify.notify_one();
+        self.wake.close.notify_one();
     }
 }
 
@@ -257,8 +260,8 @@ async fn flusher(shared: Weak<Shared>, wake: Arc<Wake>, window: Duration) {
         if wake.closed.load(Ordering::Acquire) {
             return;
         }
-        tokio::time::sleep(window).await;
-        if wake.closed.load(Ordering::Acquire) {
+        let dropped = tokio::time::timeout(window, wake.close.notified()).await;
+        if dropped.is_ok() || wake.closed.load(Ordering::Acquire) {
             return;
         }
         let Some(shared) = shared.upgrade() else {
