@@ -47,7 +47,7 @@ impl CompactionPolicy {
         if records == 0 {
             return false;
         }
-        if records >= self.max_records {
+        if self.max_records != u64::MAX && records >= self.max_records {
             return true;
         }
         let share = u128::from(journal_bytes) * 100;
