@@ -52,7 +52,7 @@ pub trait SessionStorageExt: SessionStorage {
 impl<T: SessionStorage + ?Sized> SessionStorageExt for T {}
 
 /// Zeroizes an encoded session once nobody else holds it, so key bytes do not linger in freed memory.
-fn wipe(data: Bytes) {
+pub(crate) fn wipe(data: Bytes) {
     if let Ok(mut owned) = data.try_into_mut() {
         owned.as_mut().zeroize();
     }

@@ -69,15 +69,8 @@ impl Cell {
         let Some((snapshot, version)) = &self.value else {
             return Ok(None);
         };
-        if self.records.is_empty() {
-            return Ok(Some((snapshot.clone(), *version)));
-        }
-        let replayed = self.journal(snapshot.clone()).replay()?;
-        let bytes = match replayed.position {
-            Some(position) => replayed.session.encode_snapshot(&position)?,
-            None => replayed.session.encode()?,
-        };
-        Ok(Some((Bytes::from(bytes), *version)))
+        let value = self.journal(snapshot.clone()).materialize()?;
+        Ok(Some((value, *version)))
     }
 
     fn journal(&self, snapshot: Bytes) -> Journal {

@@ -302,12 +302,8 @@ pub(crate) fn load(paths: &SessionPaths) -> Result<Option<Vec<u8>>, StorageError
     if base + records.len() as u64 <= position.next {
         return Ok(Some(slot.snapshot));
     }
-    let replayed = journal_of(slot.snapshot, base, &journal, &records).replay()?;
-    let bytes = match replayed.position {
-        Some(position) => replayed.session.encode_snapshot(&position)?,
-        None => replayed.session.encode()?,
-    };
-    Ok(Some(bytes))
+    let value = journal_of(slot.snapshot, base, &journal, &records).materialize()?;
+    Ok(Some(value.into()))
 }
 
 /// The [`Journal`] of `snapshot` and the records at `ranges` of `journal`.

@@ -197,12 +197,7 @@ impl Stored {
         if journal.records.is_empty() {
             return Ok((journal.snapshot, version));
         }
-        let replayed = journal.replay()?;
-        let bytes = match replayed.position {
-            Some(position) => replayed.session.encode_snapshot(&position)?,
-            None => replayed.session.encode()?,
-        };
-        Ok((Bytes::from(bytes), version))
+        Ok((journal.materialize()?, version))
     }
 }
 

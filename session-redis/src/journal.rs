@@ -26,7 +26,7 @@ impl RedisStorage {
         }
         let journal = self.journal_of(op, stored)?;
         let action = self.action(op);
-        let replayed = run_blocking(BACKEND, &action, move || materialize(&journal)).await?;
+        let replayed = run_blocking(BACKEND, &action, move || journal.materialize()).await?;
         replayed.map_err(|err| replay_failed(&action, err))
     }
 
@@ -82,16 +82,6 @@ impl RedisStorage {
         };
         StorageError::new(ErrorKind::Conflict, BACKEND, message)
     }
-}
-
-/// The snapshot of `journal` with its records applied, encoded with the position after them.
-fn materialize(journal: &Journal) -> Result<Bytes, CodecError> {
-    let replayed = journal.replay()?;
-    let bytes = match replayed.position {
-        Some(position) => replayed.session.encode_snapshot(&position)?,
-        None => replayed.session.encode()?,
-    };
-    Ok(Bytes::from(bytes))
 }
 
 /// The error of a journal that does not replay: [`Corrupt`](ErrorKind::Corrupt), or

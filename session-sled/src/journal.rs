@@ -41,12 +41,7 @@ pub(crate) fn materialize(stored: Stored) -> Result<Bytes, StorageError> {
     if stored.records.is_empty() {
         return Ok(to_bytes(stored.snapshot));
     }
-    let replayed = journal_of(stored).replay()?;
-    let bytes = match replayed.position {
-        Some(position) => replayed.session.encode_snapshot(&position)?,
-        None => replayed.session.encode()?,
-    };
-    Ok(Bytes::from(bytes))
+    Ok(journal_of(stored).materialize()?)
 }
 
 /// Refuses (as [`InvalidInput`](session_core::ErrorKind::InvalidInput)) unless `record` is one whole

@@ -1,5 +1,7 @@
 //! [`Journal::replay`]: the session a snapshot and its records make.
 
+use bytes::Bytes;
+
 use super::{Journal, JournalPosition, Record};
 use crate::codec::CodecError;
 use crate::session::Session;
@@ -86,5 +88,23 @@ impl Journal {
             first_unknown,
             applied,
         })
+    }
+
+    /// The value a plain `load` of a journaled slot returns: the snapshot, byte for byte, when no record
+    /// after its position applies; else the session the records make ([`replay`](Self::replay)), encoded
+    /// with the position after the last of them. What every [`JournalStorage`](super::JournalStorage)
+    /// returns from `load`, so that plain readers see every change.
+    pub fn materialize(&self) -> Result<Bytes, CodecError> {
+        if self.records.is_empty() {
+            return Ok(self.snapshot.clone());
+        }
+        let replayed = self.replay()?;
+        let bytes = match replayed.position {
+            Some(position) if replayed.position != replayed.snapshot_position => {
+                replayed.session.encode_snapshot(&position)?
+            }
+            _ => return Ok(self.snapshot.clone()),
+        };
+        Ok(Bytes::from(bytes))
     }
 }

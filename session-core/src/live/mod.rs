@@ -7,9 +7,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use zeroize::Zeroize;
 
 use crate::error::StorageError;
+use crate::ext::wipe;
 use crate::journal::{Journal, JournalPosition, JournalStorage, Record};
 use crate::patch::Patch;
 use crate::session::Session;
@@ -347,11 +347,4 @@ fn replay(journal: Journal) -> Result<(Session, JournalState), StorageError> {
     records.into_iter().for_each(wipe);
     let replayed = replayed?;
     Ok((replayed.session, state.unwrap_or_default()))
-}
-
-/// Zeroizes encoded bytes once nobody else holds them, so key bytes do not linger in freed memory.
-fn wipe(data: Bytes) {
-    if let Ok(mut owned) = data.try_into_mut() {
-        owned.as_mut().zeroize();
-    }
 }
