@@ -194,13 +194,8 @@ impl JournalStorage for MemoryStorage {
         snapshot: Bytes,
         position: JournalPosition,
     ) -> Result<(), StorageError> {
-        let named = Session::snapshot_position(&snapshot)?;
-        if named != Some(position) {
-            return Err(StorageError::new(
-                ErrorKind::InvalidInput,
-                "memory",
-                format!("the snapshot names {named:?}, not the position {position:?} it is compacted at"),
-            ));
+        if let Some(reason) = position.mismatch(&snapshot) {
+            return Err(StorageError::new(ErrorKind::InvalidInput, "memory", reason));
         }
         let mut cell = self.cell();
         cell.check_epoch(position.epoch)?;

@@ -514,12 +514,8 @@ pub(crate) fn compact(
     position: JournalPosition,
     timeout: Duration,
 ) -> Result<(), StorageError> {
-    if position_of(snapshot) != Some(position) {
-        return Err(StorageError::new(
-            ErrorKind::InvalidInput,
-            BACKEND,
-            format!("the snapshot does not name the position {position:?} it is compacted at"),
-        ));
+    if let Some(reason) = position.mismatch(snapshot) {
+        return Err(StorageError::new(ErrorKind::InvalidInput, BACKEND, reason));
     }
     let _lock = WriteLock::acquire(paths, timeout)?;
     *cursor = Cursor::default();

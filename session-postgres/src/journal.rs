@@ -5,9 +5,7 @@ use std::ops::Range;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use session_core::{
-    Epoch, Journal, JournalPosition, JournalStorage, Record, Session, StorageError,
-};
+use session_core::{Epoch, Journal, JournalPosition, JournalStorage, Record, StorageError};
 use sqlx::postgres::PgPool;
 
 use crate::error::{conflict, invalid_input, Doing};
@@ -66,17 +64,8 @@ impl JournalStorage for PostgresStorage {
         position: JournalPosition,
     ) -> Result<(), StorageError> {
         let doing = self.doing("compact", true);
-        let named = Session::snapshot_position(&snapshot).map_err(|err| {
-            invalid_input(doing, format_args!("the snapshot does not decode ({err})"))
-        })?;
-        if named != Some(position) {
-            return Err(invalid_input(
-                doing,
-                format_args!(
-                    "the snapshot names the position {named:?}, not the position {position:?} it is \
-                     compacted at"
-                ),
-            ));
+        if let Some(reason) = position.mismatch(&snapshot) {
+            return Err(invalid_input(doing, reason));
         }
         let next = index_column(position.next, doing)?;
         let call = compact(

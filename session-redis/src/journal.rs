@@ -136,14 +136,11 @@ impl JournalStorage for RedisStorage {
         position: JournalPosition,
     ) -> Result<(), StorageError> {
         const OP: &str = "compact";
-        if position_of(&snapshot) != Some(position) {
+        if let Some(reason) = position.mismatch(&snapshot) {
             return Err(StorageError::new(
                 ErrorKind::InvalidInput,
                 BACKEND,
-                format!(
-                    "cannot {}: the snapshot does not name the position {position:?} it is compacted at",
-                    self.action(OP)
-                ),
+                format!("cannot {}: {reason}", self.action(OP)),
             ));
         }
         let version = version_value(&next_token(), Some(position));

@@ -62,14 +62,10 @@ fn check_record(record: &[u8], epoch: Epoch) -> Result<(), Refusal> {
 /// Refuses (as [`InvalidInput`](session_core::ErrorKind::InvalidInput)) unless `snapshot` is a snapshot
 /// that names `position`.
 fn check_snapshot(snapshot: &[u8], position: JournalPosition) -> Result<(), Refusal> {
-    let named = position_of(snapshot);
-    if named == Some(position) {
-        return Ok(());
+    match position.mismatch(snapshot) {
+        None => Ok(()),
+        Some(reason) => Err(Refusal::Invalid(reason)),
     }
-    Err(Refusal::Invalid(format!(
-        "the snapshot names {named:?}, not the position {position:?} it is compacted at (or is no \
-         snapshot at all)"
-    )))
 }
 
 #[async_trait]

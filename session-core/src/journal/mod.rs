@@ -61,6 +61,20 @@ pub struct JournalPosition {
 }
 
 impl JournalPosition {
+    /// Why `snapshot` cannot be compacted at this position, or `None` if it can: a compaction's snapshot
+    /// must be a tgsession snapshot naming exactly this position. Every
+    /// [`JournalStorage::compact`] checks this first and refuses with
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput), giving this reason.
+    pub fn mismatch(&self, snapshot: &[u8]) -> Option<String> {
+        match crate::Session::snapshot_position(snapshot) {
+            Ok(Some(named)) if named == *self => None,
+            Ok(named) => Some(format!(
+                "the snapshot names the position {named:?}, not the position {self:?} it is compacted at"
+            )),
+            Err(err) => Some(format!("the snapshot does not decode ({err})")),
+        }
+    }
+
     /// The start of a new lineage: a random epoch, no record included yet.
     pub fn start() -> JournalPosition {
         JournalPosition {
