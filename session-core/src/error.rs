@@ -40,6 +40,12 @@ pub enum ErrorKind {
     Unsupported,
     /// The caller passed an invalid argument (a bad slot name, an invalid session field).
     InvalidInput,
+    /// Another holder has the slot's lease ([`crate::LeaseStorage`]);
+    /// [`StorageError::lease_held`] says who, and for how long. Nothing was changed.
+    Held,
+    /// A write or renewal was made under a lease that is no longer the slot's (it was taken over, released
+    /// or broken): nothing was written. The caller must stop using the session and acquire the lease again.
+    Fenced,
     /// Anything else; the source says more.
     Other,
 }
@@ -58,6 +64,8 @@ impl ErrorKind {
             ErrorKind::StorageFull => "storage full",
             ErrorKind::Unsupported => "unsupported",
             ErrorKind::InvalidInput => "invalid input",
+            ErrorKind::Held => "lease held",
+            ErrorKind::Fenced => "fenced",
             ErrorKind::Other => "other error",
         }
     }

@@ -10,6 +10,8 @@
 //!   device info); [`Session::encode`] / [`Session::decode`] are its versioned, checksummed binary codec
 //!   (specified in `docs/FORMAT.md`), and [`SessionStorageExt`] adds `load_session` / `store_session` to every
 //!   storage.
+//! - [`JournalStorage`] (small appends instead of rewrites) and [`LeaseStorage`] (one writer per slot, with
+//!   fencing tokens) are further optional extensions; [`LiveSession`] and [`Leased`] use them.
 //!
 //! ```
 //! use session_core::{AuthKey, DcEntry, MemoryStorage, Session, SessionStorageExt};
@@ -36,6 +38,7 @@ pub mod codec;
 mod error;
 mod ext;
 pub mod journal;
+pub mod lease;
 mod live;
 mod memory;
 mod patch;
@@ -54,6 +57,10 @@ pub use crate::codec::CodecError;
 pub use crate::error::{BoxError, ErrorKind, StorageError};
 pub use crate::ext::SessionStorageExt;
 pub use crate::journal::{Epoch, Journal, JournalPosition, JournalStorage, Record, Replayed};
+pub use crate::lease::{
+    FencedOutcome, FencedWrite, FencingToken, HolderId, LeaseGrant, LeaseGuard, LeaseInfo,
+    LeaseRequest, LeaseState, LeaseStatus, LeaseStorage, LeaseTerm, Leased,
+};
 pub use crate::live::{CompactionPolicy, LiveSession};
 pub use crate::memory::{MemoryStorage, MemoryStore};
 pub use crate::patch::{DcChange, DcKey, Patch, UpdateCounters};

@@ -2,13 +2,18 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
 
 use crate::error::{ErrorKind, StorageError};
 use crate::journal::{Epoch, Journal, JournalPosition, JournalStorage};
+use crate::lease::{
+    checked_ttl, FencedOutcome, FencedWrite, FencingToken, LeaseGrant, LeaseInfo, LeaseRecord,
+    LeaseRequest, LeaseStorage, LeaseTerm,
+};
 use crate::session::Session;
 use crate::slot::Slot;
 use crate::storage::{SessionDelete, SessionStorage, VersionedStorage};
@@ -49,6 +54,8 @@ struct Cell {
     /// The records after the snapshot: `records[i]` has index `base + i`.
     records: Vec<Bytes>,
     base: u64,
+    /// The slot's current or last lease; kept by deletes, so tokens never repeat.
+    lease: Option<LeaseRecord>,
 }
 
 impl Cell {
@@ -78,6 +85,97 @@ impl Cell {
             snapshot,
             base: self.base,
             records: self.records.clone(),
+        }
+    }
+
+    fn store_if(&mut self, data: Bytes, expect: Expect) -> Result<Version, StorageError> {
+        let current = self
+            .value
+            .as_ref()
+            .map(|(_, version)| Version::from_u64(*version));
+        if !expect.matches(current.as_ref()) {
+            return Err(StorageError::new(
+                ErrorKind::Conflict,
+                "memory",
+                format!("slot changed: expected {expect:?}, found {current:?}"),
+            ));
+        }
+        Ok(Version::from_u64(self.put(Some(data))))
+    }
+
+    fn append(&mut self, epoch: Epoch, record: Bytes) -> Result<u64, StorageError> {
+        self.check_epoch(epoch)?;
+        self.records.push(record);
+        // An append is a write: the slot's version changes.
+        self.writes += 1;
+        let writes = self.writes;
+        if let Some((_, version)) = self.value.as_mut() {
+            *version = writes;
+        }
+        Ok(self.base + self.records.len() as u64 - 1)
+    }
+
+    fn compact(&mut self, snapshot: Bytes, position: JournalPosition) -> Result<(), StorageError> {
+        if let Some(reason) = position.mismatch(&snapshot) {
+            return Err(StorageError::new(ErrorKind::InvalidInput, "memory", reason));
+        }
+        self.check_epoch(position.epoch)?;
+        let end = self.base + self.records.len() as u64;
+        if position.next < self.base || position.next > end {
+            return Err(StorageError::new(
+                ErrorKind::Conflict,
+                "memory",
+                format!(
+                    "cannot compact through record {}: the journal holds records {} to {}",
+                    position.next, self.base, end
+                ),
+            ));
+        }
+        let drop = usize::try_from(position.next - self.base).unwrap_or(usize::MAX);
+        self.records.drain(..drop);
+        self.base = position.next;
+        self.position = Some(position);
+        self.writes += 1;
+        self.value = Some((snapshot, self.writes));
+        Ok(())
+    }
+
+    /// Performs one write of any kind: the one dispatch of fenced writes.
+    fn write(&mut self, write: FencedWrite) -> Result<FencedOutcome, StorageError> {
+        Ok(match write {
+            FencedWrite::Store(data) => {
+                self.put(Some(data));
+                FencedOutcome::Done
+            }
+            FencedWrite::StoreIf(data, expect) => {
+                FencedOutcome::Version(self.store_if(data, expect)?)
+            }
+            FencedWrite::Delete => {
+                self.put(None);
+                FencedOutcome::Done
+            }
+            FencedWrite::Append(epoch, record) => {
+                FencedOutcome::Appended(self.append(epoch, record)?)
+            }
+            FencedWrite::Compact(snapshot, position) => {
+                self.compact(snapshot, position)?;
+                FencedOutcome::Done
+            }
+        })
+    }
+
+    /// The slot's lease record, for a holder of `token`, or a [`ErrorKind::Fenced`] error.
+    fn lease_of(
+        &mut self,
+        token: FencingToken,
+        action: &str,
+    ) -> Result<&mut LeaseRecord, StorageError> {
+        match self.lease.as_mut() {
+            Some(lease) => {
+                lease.check("memory", token, action)?;
+                Ok(lease)
+            }
+            None => Err(StorageError::fenced("memory", token, action)),
         }
     }
 
@@ -150,19 +248,7 @@ impl VersionedStorage for MemoryStorage {
     }
 
     async fn store_if(&self, data: Bytes, expect: Expect) -> Result<Version, StorageError> {
-        let mut cell = self.cell();
-        let current = cell
-            .value
-            .as_ref()
-            .map(|(_, version)| Version::from_u64(*version));
-        if !expect.matches(current.as_ref()) {
-            return Err(StorageError::new(
-                ErrorKind::Conflict,
-                "memory",
-                format!("slot changed: expected {expect:?}, found {current:?}"),
-            ));
-        }
-        Ok(Version::from_u64(cell.put(Some(data))))
+        self.cell().store_if(data, expect)
     }
 }
 
@@ -177,16 +263,7 @@ impl JournalStorage for MemoryStorage {
     }
 
     async fn append(&self, epoch: Epoch, record: Bytes) -> Result<u64, StorageError> {
-        let mut cell = self.cell();
-        cell.check_epoch(epoch)?;
-        cell.records.push(record);
-        // An append is a write: the slot's version changes.
-        cell.writes += 1;
-        let writes = cell.writes;
-        if let Some((_, version)) = cell.value.as_mut() {
-            *version = writes;
-        }
-        Ok(cell.base + cell.records.len() as u64 - 1)
+        self.cell().append(epoch, record)
     }
 
     async fn compact(
@@ -194,31 +271,73 @@ impl JournalStorage for MemoryStorage {
         snapshot: Bytes,
         position: JournalPosition,
     ) -> Result<(), StorageError> {
-        if let Some(reason) = position.mismatch(&snapshot) {
-            return Err(StorageError::new(ErrorKind::InvalidInput, "memory", reason));
-        }
+        self.cell().compact(snapshot, position)
+    }
+}
+
+#[async_trait]
+impl LeaseStorage for MemoryStorage {
+    async fn acquire_lease(&self, request: &LeaseRequest) -> Result<LeaseGrant, StorageError> {
         let mut cell = self.cell();
-        cell.check_epoch(position.epoch)?;
-        let end = cell.base + cell.records.len() as u64;
-        if position.next < cell.base || position.next > end {
-            return Err(StorageError::new(
-                ErrorKind::Conflict,
-                "memory",
-                format!(
-                    "cannot compact through record {}: the journal holds records {} to {}",
-                    position.next, cell.base, end
-                ),
-            ));
+        let lease = LeaseRecord::acquire("memory", cell.lease.as_ref(), request, now_ms(), false)?;
+        let token = lease.token;
+        cell.lease = Some(lease);
+        Ok(LeaseGrant {
+            token,
+            term: LeaseTerm::Lapses(request.ttl()),
+        })
+    }
+
+    async fn renew_lease(
+        &self,
+        token: FencingToken,
+        ttl: Duration,
+    ) -> Result<LeaseGrant, StorageError> {
+        let ttl = checked_ttl(ttl)?;
+        let mut cell = self.cell();
+        cell.lease_of(token, "renew the lease")?
+            .renew("memory", token, ttl, now_ms())?;
+        Ok(LeaseGrant {
+            token,
+            term: LeaseTerm::Lapses(ttl),
+        })
+    }
+
+    async fn release_lease(&self, token: FencingToken) -> Result<(), StorageError> {
+        if let Some(lease) = self.cell().lease.as_mut() {
+            lease.release(token);
         }
-        let drop = usize::try_from(position.next - cell.base).unwrap_or(usize::MAX);
-        cell.records.drain(..drop);
-        cell.base = position.next;
-        cell.position = Some(position);
-        cell.writes += 1;
-        let writes = cell.writes;
-        cell.value = Some((snapshot, writes));
         Ok(())
     }
+
+    async fn read_lease(&self) -> Result<Option<LeaseInfo>, StorageError> {
+        Ok(self.cell().lease.as_ref().map(|lease| lease.info(now_ms())))
+    }
+
+    async fn break_lease(&self) -> Result<Option<LeaseInfo>, StorageError> {
+        Ok(self
+            .cell()
+            .lease
+            .as_mut()
+            .map(|lease| lease.break_lease(now_ms())))
+    }
+
+    async fn write_fenced(
+        &self,
+        token: FencingToken,
+        write: FencedWrite,
+    ) -> Result<FencedOutcome, StorageError> {
+        let mut cell = self.cell();
+        cell.lease_of(token, write.name())?;
+        cell.write(write)
+    }
+}
+
+/// Milliseconds on this process's monotonic clock: the clock of in-memory leases.
+fn now_ms() -> u64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    let elapsed = START.get_or_init(Instant::now).elapsed();
+    u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Many in-memory slots by name: hands out one [`MemoryStorage`] per slot, the same one for the same name.

@@ -8,6 +8,9 @@ use bytes::Bytes;
 
 use crate::error::StorageError;
 use crate::journal::{Epoch, Journal, JournalPosition, JournalStorage};
+use crate::lease::{
+    FencedOutcome, FencedWrite, FencingToken, LeaseGrant, LeaseInfo, LeaseRequest, LeaseStorage,
+};
 use crate::version::{Expect, Version};
 
 /// A place that keeps the bytes of one session: a file, a key, a row, an object.
@@ -93,7 +96,7 @@ pub trait VersionedStorage: SessionStorage {
     async fn store_if(&self, data: Bytes, expect: Expect) -> Result<Version, StorageError>;
 }
 
-/// Implements the four traits for a smart pointer or reference by forwarding to the pointee.
+/// Implements the storage traits for a smart pointer or reference by forwarding to the pointee.
 macro_rules! forward_storage_traits {
     ($($pointer:ty),+ $(,)?) => {$(
         #[async_trait]
@@ -137,6 +140,36 @@ macro_rules! forward_storage_traits {
                 position: JournalPosition,
             ) -> Result<(), StorageError> {
                 (**self).compact(snapshot, position).await
+            }
+        }
+
+        #[async_trait]
+        impl<T: LeaseStorage + ?Sized> LeaseStorage for $pointer {
+            async fn acquire_lease(&self, request: &LeaseRequest) -> Result<LeaseGrant, StorageError> {
+                (**self).acquire_lease(request).await
+            }
+            async fn renew_lease(
+                &self,
+                token: FencingToken,
+                ttl: std::time::Duration,
+            ) -> Result<LeaseGrant, StorageError> {
+                (**self).renew_lease(token, ttl).await
+            }
+            async fn release_lease(&self, token: FencingToken) -> Result<(), StorageError> {
+                (**self).release_lease(token).await
+            }
+            async fn read_lease(&self) -> Result<Option<LeaseInfo>, StorageError> {
+                (**self).read_lease().await
+            }
+            async fn break_lease(&self) -> Result<Option<LeaseInfo>, StorageError> {
+                (**self).break_lease().await
+            }
+            async fn write_fenced(
+                &self,
+                token: FencingToken,
+                write: FencedWrite,
+            ) -> Result<FencedOutcome, StorageError> {
+                (**self).write_fenced(token, write).await
             }
         }
     )+};
