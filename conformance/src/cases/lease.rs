@@ -11,8 +11,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use session_core::{
     ErrorKind, Expect, FencedOutcome, FencedWrite, FencingToken, HolderId, JournalPosition,
-    JournalStorage, LeaseGrant, LeaseRequest, LeaseState, LeaseStorage, Session, SessionStorage,
-    StorageError,
+    JournalStorage, LeaseGrant, LeaseRequest, LeaseState, LeaseStorage, LeaseTerm, Session,
+    SessionStorage, StorageError,
 };
 use tokio::sync::Barrier;
 use tokio::task::JoinSet;
@@ -137,13 +137,17 @@ where
                 let request = request(check, &format!("racer-{round}-{racer}"), TTL * 100);
                 tasks.spawn(async move {
                     barrier.wait().await;
-                    (racer, storage.acquire_lease(&request).await)
+                    let result = storage.acquire_lease(&request).await;
+                    // The handle lives on until every racer tried: a lock-based lease ends with its handle.
+                    (racer, result, storage)
                 });
             }
             let mut winners = Vec::new();
             let mut losers = Vec::new();
+            let mut handles = Vec::new();
             while let Some(joined) = tasks.join_next().await {
-                let (racer, result) = joined.unwrap_or_else(|err| check.fail(format_args!("a racer panicked: {err}")));
+                let (racer, result, handle) = joined.unwrap_or_else(|err| check.fail(format_args!("a racer panicked: {err}")));
+                handles.push(handle);
                 match result {
                     Ok(grant) => winners.push((racer, grant.token)),
                     Err(err) if err.kind() == ErrorKind::Held => losers.push(err),
@@ -162,6 +166,7 @@ where
             }
             let storage = cx.open(&slot).await;
             storage.release_lease(token).await.unwrap_or_else(|err| check.error(&err, "releasing the winner's lease"));
+            drop(handles);
         }
     })
     .await;
@@ -228,7 +233,24 @@ where
         let taker = cx.open(&slot).await;
         let delay = TTL * 2;
         let started = Instant::now();
-        let first = acquire(check, &holder, &request(check, "gone", Duration::ZERO), "acquire").await;
+        let grant = check.ok(
+            holder
+                .acquire_lease(&request(check, "gone", Duration::ZERO))
+                .await,
+            "acquire",
+        );
+        let first = grant.token;
+        if grant.term == LeaseTerm::WhileHeld {
+            // A lease held for as long as its holder's handle lives (a lock) lapses when the holder is gone,
+            // and needs no delay: its holder cannot be talking to Telegram any more.
+            drop(holder);
+            let request = request(check, "taker", LeaseRequest::DEFAULT_TAKEOVER_DELAY);
+            let second = acquire(check, &taker, &request, "acquire after the holder's handle closed").await;
+            if second <= first {
+                check.fail(format_args!("the taker got token {second}, not greater than {first}"));
+            }
+            return;
+        }
         let request = request(check, "taker", delay);
         let earliest = started + TTL + delay - TOLERANCE;
         let give_up = started + TTL + delay + Duration::from_secs(10);
@@ -282,7 +304,11 @@ where
                 .await,
             "store under the first lease",
         );
+        // The holder goes silent (a lock-based lease's handle is closed, as when its process dies); a new
+        // handle writes under the old token afterwards.
+        drop(stale);
         let new = take_over(check, &fresh, "successor").await;
+        let stale = cx.open(&slot).await;
         check.ok(
             fresh
                 .write_fenced(new, FencedWrite::Store(Bytes::from_static(b"new")))
@@ -444,6 +470,8 @@ where
             "a write of a broken lease",
         )
         .await;
+        // A lock-based lease stays locked until its holder's handle closes; other leases are free now.
+        drop(holder);
         let next = request(check, "next", LeaseRequest::DEFAULT_TAKEOVER_DELAY);
         acquire(check, &operator, &next, "acquire right after a break").await;
         if check.ok(operator.load().await, "load").is_some() {
@@ -622,7 +650,9 @@ where
             FencedOutcome::Appended(index) if index == position.next => {}
             other => check.fail(format_args!("the first fenced append returned {other:?}, expected index {}", position.next)),
         }
+        drop(stale);
         take_over(check, &fresh, "journal-successor").await;
+        let stale = cx.open(&slot).await;
         refused(check, &stale, old, FencedWrite::Append(position.epoch, record), "an append of the holder that was taken over").await;
         let compacted = JournalPosition { epoch: position.epoch, next: position.next + 1 };
         let snapshot = Bytes::from(check.ok(Session::new().encode_snapshot(&compacted).map_err(StorageError::from), "encoding a snapshot"));
