@@ -308,8 +308,10 @@ impl LeaseStorage for FileStorage {
                 FencedOutcome::Done
             }
             FencedWrite::StoreIf(data, expect) => FencedOutcome::Version(
-                self.run(move |paths, timeout| ops::store_if(paths, &data, &expect, timeout, fence))
-                    .await?,
+                self.run(move |paths, timeout| {
+                    ops::store_if(paths, &data, &expect, timeout, fence)
+                })
+                .await?,
             ),
             FencedWrite::Delete => {
                 self.run(move |paths, timeout| ops::delete(paths, timeout, fence))

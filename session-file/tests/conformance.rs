@@ -41,7 +41,14 @@ impl Harness for StoreHarness {
     }
 }
 
-conformance_tests!(StoreHarness::new(), delete, versioned, crash, journal, lease);
+conformance_tests!(
+    StoreHarness::new(),
+    delete,
+    versioned,
+    crash,
+    journal,
+    lease
+);
 
 /// The same suite through `FileStorage::new` on paths a user would pick: the slot name is the whole file
 /// name, with no `.session` extension.
