@@ -9,9 +9,10 @@
 use async_trait::async_trait;
 use bytes::Bytes;
 use session_core::{
-    Epoch, Journal, JournalPosition, JournalStorage, Record, StorageError, Version,
+    Epoch, FencingToken, Journal, JournalPosition, JournalStorage, Record, StorageError, Version,
 };
 
+use crate::lease::check_fence;
 use crate::state::{self, position_of, Refusal, Stored};
 use crate::storage::SledStorage;
 use crate::txn;
@@ -81,13 +82,7 @@ impl JournalStorage for SledStorage {
     /// journal's end and the journal's new state; then makes it durable like a store before it returns the
     /// record's index.
     async fn append(&self, epoch: Epoch, record: Bytes) -> Result<u64, StorageError> {
-        self.transact("append to", record.len(), move |tree, key| {
-            if let Err(refusal) = check_record(&record, epoch) {
-                return Ok(Err(refusal));
-            }
-            txn::commit(tree, |tx| state::append(tx, key, epoch, &record))
-        })
-        .await
+        self.append_under(epoch, record, None).await
     }
 
     /// Checks that `snapshot` names `position` (else
@@ -100,12 +95,48 @@ impl JournalStorage for SledStorage {
         snapshot: Bytes,
         position: JournalPosition,
     ) -> Result<(), StorageError> {
+        self.compact_under(snapshot, position, None).await
+    }
+}
+
+impl SledStorage {
+    /// [`append`](JournalStorage::append), under the lease `fence` if given (checked in the same
+    /// transaction).
+    pub(crate) async fn append_under(
+        &self,
+        epoch: Epoch,
+        record: Bytes,
+        fence: Option<FencingToken>,
+    ) -> Result<u64, StorageError> {
+        let action = self.action("append to");
+        self.transact("append to", record.len(), move |tree, key| {
+            if let Err(refusal) = check_record(&record, epoch) {
+                return Ok(Err(refusal));
+            }
+            txn::commit(tree, |tx| {
+                check_fence(tx, key, fence, &action)?;
+                state::append(tx, key, epoch, &record)
+            })
+        })
+        .await
+    }
+
+    /// [`compact`](JournalStorage::compact), under the lease `fence` if given (checked in the same
+    /// transaction).
+    pub(crate) async fn compact_under(
+        &self,
+        snapshot: Bytes,
+        position: JournalPosition,
+        fence: Option<FencingToken>,
+    ) -> Result<(), StorageError> {
+        let action = self.action("compact");
         self.transact("compact", snapshot.len(), move |tree, key| {
             if let Err(refusal) = check_snapshot(&snapshot, position) {
                 return Ok(Err(refusal));
             }
             let version = Version::of_content(&snapshot);
             txn::commit(tree, |tx| {
+                check_fence(tx, key, fence, &action)?;
                 state::compact(tx, key, &snapshot, position, &version)
             })
         })

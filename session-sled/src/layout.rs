@@ -5,9 +5,10 @@
 //! key                        the snapshot: the stored session's bytes, unchanged
 //! key ++ FF                  the journal's state (see `meta`), only while the snapshot names a journal
 //! key ++ FF ++ index (u64 BE) the record at `index`, for every index from the state's base to its end
+//! key ++ FE                  the slot's lease record (see `lease`), once a lease was taken; kept by deletes
 //! ```
 //!
-//! Slot names are ASCII, so `FF` never occurs in one: the journal keys of one slot are never the key, or a
+//! Slot names are ASCII, so `FF` and `FE` never occur in one: the journal keys of one slot are never the key, or a
 //! journal key, of another slot under the same prefix. Big-endian indices sort records in their order.
 
 /// The byte between a slot's key and the rest of its journal keys.
@@ -18,6 +19,17 @@ pub(crate) fn meta_key(key: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(key.len() + 1);
     out.extend_from_slice(key);
     out.push(SEPARATOR);
+    out
+}
+
+/// The byte between a slot's key and its lease record's key.
+pub(crate) const LEASE_SEPARATOR: u8 = 0xFE;
+
+/// The key of the lease record of the slot stored under `key`.
+pub(crate) fn lease_key(key: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(key.len() + 1);
+    out.extend_from_slice(key);
+    out.push(LEASE_SEPARATOR);
     out
 }
 

@@ -3,7 +3,8 @@
 //!
 //! [`SledStorage`] implements [`SessionStorage`](session_core::SessionStorage),
 //! [`SessionDelete`](session_core::SessionDelete), [`VersionedStorage`](session_core::VersionedStorage) and
-//! [`JournalStorage`](session_core::JournalStorage) and passes the whole `session-conformance` suite,
+//! [`JournalStorage`](session_core::JournalStorage) and [`LeaseStorage`](session_core::LeaseStorage) and passes
+//! the whole `session-conformance` suite,
 //! including the journal cases and persistence across closing and reopening the database and across a
 //! crash.
 //!
@@ -46,6 +47,15 @@
 //! instead of 0.1 ms (sled's flush plus one `fdatasync` took 0.17 to 0.3 ms; the rest is mostly the
 //! transaction, see *Journal*), and a 1 MiB store (a blob) 4 to 8 ms instead of 3.5 ms. Every write lists
 //! `blobs/`, so writes slow down while it holds many files (sled removes obsolete blobs lazily).
+//!
+//! # Lease
+//!
+//! [`LeaseStorage`](session_core::LeaseStorage) keeps the slot's lease record (holder, fencing token, expiry
+//! on the system clock in ms, released or not; the checksummed record of `session_core::lease`) under
+//! `key ++ FE`. Acquire, renew, release and break are one transaction each, durable like a store; every
+//! fenced write checks the token in its own transaction, so a takeover never comes between the check and
+//! the write. A delete keeps the record, so tokens never repeat. A sled database is open in one process at a
+//! time: its lease excludes the tasks and components of that process that share the database.
 //!
 //! # Journal
 //!
@@ -222,6 +232,7 @@ mod error;
 mod fsio;
 mod journal;
 mod layout;
+mod lease;
 mod meta;
 mod open;
 mod ops;

@@ -5,11 +5,13 @@
 use async_trait::async_trait;
 use bytes::Bytes;
 use session_core::{
-    run_blocking, Expect, SessionDelete, SessionStorage, StorageError, Version, VersionedStorage,
+    run_blocking, Expect, FencingToken, SessionDelete, SessionStorage, StorageError, Version,
+    VersionedStorage,
 };
 
 use crate::error::{map_sled_error, BACKEND};
 use crate::journal::{materialize, to_bytes};
+use crate::lease::check_fence;
 use crate::meta::Meta;
 use crate::state::{self, position_of, Refusal, Stored};
 use crate::storage::SledStorage;
@@ -88,15 +90,18 @@ impl SledStorage {
 
     /// Replaces the slot's snapshot and journal with `data` (`None`: deletes the slot) in one transaction,
     /// if the slot matches `expect` (if given); the journal's state follows `data`'s position. `version` is
-    /// the content version of `data` if the caller has it already.
-    async fn replace(
+    /// the content version of `data` if the caller has it already. With a `fence`, the transaction first
+    /// checks that it is the slot's current lease ([`check_fence`]).
+    pub(crate) async fn replace(
         &self,
         op: &str,
         data: Option<Bytes>,
         version: Option<Version>,
         expect: Option<Expect>,
+        fence: Option<FencingToken>,
     ) -> Result<(), StorageError> {
         let len = data.as_ref().map_or(0, Bytes::len);
+        let action = self.action(op);
         self.transact(op, len, move |tree, key| {
             let data = data.as_deref();
             let meta = data.and_then(|data| {
@@ -105,6 +110,7 @@ impl SledStorage {
                 Some(Meta::start(position, version))
             });
             txn::commit(tree, |tx| {
+                check_fence(tx, key, fence, &action)?;
                 state::replace(tx, key, data, meta.as_ref(), expect.as_ref())
             })
         })
@@ -126,7 +132,7 @@ impl SessionStorage for SledStorage {
     /// Replaces the snapshot and drops the journal, in one transaction; a snapshot that names a journal
     /// position starts an empty journal there.
     async fn store(&self, data: Bytes) -> Result<(), StorageError> {
-        self.replace("store", Some(data), None, None).await
+        self.replace("store", Some(data), None, None, None).await
     }
 }
 
@@ -134,7 +140,7 @@ impl SessionStorage for SledStorage {
 impl SessionDelete for SledStorage {
     /// Removes the snapshot and the journal, in one transaction.
     async fn delete(&self) -> Result<(), StorageError> {
-        self.replace("delete", None, None, None).await
+        self.replace("delete", None, None, None, None).await
     }
 }
 
@@ -156,9 +162,27 @@ impl VersionedStorage for SledStorage {
     /// [`ErrorKind::Conflict`](session_core::ErrorKind::Conflict) instead of being overwritten. Returns the
     /// content version of `data`.
     async fn store_if(&self, data: Bytes, expect: Expect) -> Result<Version, StorageError> {
+        self.store_if_under(data, expect, None).await
+    }
+}
+
+impl SledStorage {
+    /// [`store_if`](VersionedStorage::store_if), under the lease `fence` if given.
+    pub(crate) async fn store_if_under(
+        &self,
+        data: Bytes,
+        expect: Expect,
+        fence: Option<FencingToken>,
+    ) -> Result<Version, StorageError> {
         let version = Version::of_content(&data);
-        self.replace("store_if", Some(data), Some(version.clone()), Some(expect))
-            .await?;
+        self.replace(
+            "store_if",
+            Some(data),
+            Some(version.clone()),
+            Some(expect),
+            fence,
+        )
+        .await?;
         Ok(version)
     }
 }

@@ -58,6 +58,9 @@ pub(crate) enum Refusal {
     MissingRecord(u64),
     /// The call's own input is unusable (said why, without its bytes).
     Invalid(String),
+    /// The slot's lease refused the call: another holder has it ([`ErrorKind::Held`]), or a write or
+    /// renewal was made under a lease that is no longer current ([`ErrorKind::Fenced`]).
+    Lease(StorageError),
 }
 
 impl Refusal {
@@ -87,6 +90,7 @@ impl Refusal {
             Refusal::Changed { expected, found } => conflict(format!(
                 "the slot changed: expected {expected:?}, found {found:?}"
             )),
+            Refusal::Lease(err) => err,
             Refusal::Invalid(why) => StorageError::new(
                 ErrorKind::InvalidInput,
                 BACKEND,
@@ -156,7 +160,7 @@ pub(crate) fn position_of(data: &[u8]) -> Option<JournalPosition> {
 }
 
 /// A refusal, as a transaction body returns it.
-fn refuse<T>(refusal: Refusal) -> TxResult<T> {
+pub(crate) fn refuse<T>(refusal: Refusal) -> TxResult<T> {
     Err(ConflictableTransactionError::Abort(refusal))
 }
 

@@ -113,7 +113,7 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()>
 mod default_tree {
     use super::*;
 
-    conformance_tests!(SledHarness::new(None), delete, versioned, crash, journal);
+    conformance_tests!(SledHarness::new(None), delete, versioned, crash, journal, lease);
 }
 
 /// The suite on a named tree of the database.
@@ -125,6 +125,7 @@ mod named_tree {
         delete,
         versioned,
         crash,
-        journal
+        journal,
+        lease
     );
 }

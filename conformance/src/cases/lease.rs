@@ -11,8 +11,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use session_core::{
     ErrorKind, Expect, FencedOutcome, FencedWrite, FencingToken, HolderId, JournalPosition,
-    JournalStorage, LeaseGrant, LeaseRequest, LeaseState, LeaseStorage, LeaseTerm, Session,
-    SessionStorage, StorageError,
+    JournalStorage, LeaseGrant, LeaseRequest, LeaseState, LeaseStorage, LeaseTerm, Patch, Record,
+    Session, SessionStorage, StorageError,
 };
 use tokio::sync::Barrier;
 use tokio::task::JoinSet;
@@ -315,7 +315,7 @@ where
                 .await,
             "store under the new lease",
         );
-        for write in fenced_writes() {
+        for write in fenced_writes(check) {
             refused(
                 check,
                 &stale,
@@ -356,18 +356,24 @@ async fn take_over<S: LeaseStorage + ?Sized>(
     }
 }
 
-/// Every kind of write, with values that would show if one landed.
-fn fenced_writes() -> Vec<FencedWrite> {
+/// Every kind of write, with values that would show if one landed; the record and snapshot are well
+/// formed, so that only the fence can refuse them.
+fn fenced_writes(check: Check) -> Vec<FencedWrite> {
     let position = JournalPosition::start();
     let snapshot = Session::new()
         .encode_snapshot(&position)
         .map(Bytes::from)
-        .unwrap_or_default();
+        .map_err(StorageError::from);
+    let snapshot = check.ok(snapshot, "encoding a snapshot");
+    let record = Record::encode_patch(position.epoch, &Patch::new())
+        .map(Bytes::from)
+        .map_err(StorageError::from);
+    let record = check.ok(record, "encoding a record");
     vec![
         FencedWrite::Store(Bytes::from_static(b"stale store")),
         FencedWrite::StoreIf(Bytes::from_static(b"stale store_if"), Expect::Absent),
         FencedWrite::Delete,
-        FencedWrite::Append(position.epoch, Bytes::from_static(b"stale record")),
+        FencedWrite::Append(position.epoch, record),
         FencedWrite::Compact(snapshot, position),
     ]
 }
