@@ -59,7 +59,7 @@ pub use crate::ext::SessionStorageExt;
 pub use crate::journal::{Epoch, Journal, JournalPosition, JournalStorage, Record, Replayed};
 pub use crate::lease::{
     FencedOutcome, FencedWrite, FencingToken, HolderId, LeaseGrant, LeaseGuard, LeaseInfo,
-    LeaseRequest, LeaseState, LeaseStatus, LeaseStorage, LeaseTerm, Leased,
+    LeaseOptions, LeaseRequest, LeaseState, LeaseStatus, LeaseStorage, LeaseTerm, Leased,
 };
 pub use crate::live::{CompactionPolicy, LiveSession};
 pub use crate::memory::{MemoryStorage, MemoryStore};

@@ -111,14 +111,16 @@ impl LeaseGuard {
     }
 
     /// Like [`acquire`](Self::acquire), but while another holder has the lease, tries again until it is
-    /// free or `wait` has passed (then fails with [`ErrorKind::Held`]). Tries at least once a second, and
-    /// as soon as the holder's lease can be taken.
+    /// free or `wait` has passed (then fails with [`ErrorKind::Held`]). Tries again after 5 ms, then less
+    /// often (at least four times a second), and as soon as the holder's lease can be taken.
     pub async fn acquire_waiting(
         storage: Arc<dyn LeaseStorage>,
         request: &LeaseRequest,
         wait: Duration,
     ) -> Result<LeaseGuard, StorageError> {
         let give_up = Instant::now() + wait;
+        // A holder that is just releasing is gone within milliseconds: try again soon, then less often.
+        let mut backoff = Duration::from_millis(5);
         loop {
             let err = match LeaseGuard::acquire(storage.clone(), request).await {
                 Err(err) if err.kind() == ErrorKind::Held => err,
@@ -135,9 +137,8 @@ impl LeaseGuard {
                 Some(LeaseState::Lapsed { ago }) => request.takeover_delay().saturating_sub(ago),
                 _ => Duration::from_secs(1),
             };
-            let pause = free_in
-                .clamp(Duration::from_millis(10), Duration::from_secs(1))
-                .min(give_up - now);
+            let pause = free_in.min(backoff).min(give_up - now);
+            backoff = (backoff * 2).min(Duration::from_millis(250));
             tokio::time::sleep(pause).await;
         }
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use super::{FencedOutcome, FencedWrite, LeaseGuard, LeaseRequest, LeaseStorage};
+use super::{FencedOutcome, FencedWrite, LeaseGuard, LeaseOptions, LeaseRequest, LeaseStorage};
 use crate::error::{ErrorKind, StorageError};
 use crate::journal::{Epoch, Journal, JournalPosition, JournalStorage};
 use crate::storage::{SessionDelete, SessionStorage, VersionedStorage};
@@ -52,6 +52,12 @@ impl<S> Clone for Leased<S> {
 }
 
 impl<S: LeaseStorage + 'static> Leased<S> {
+    /// Takes `storage`'s lease as `options` say: for their request, waiting up to their wait while another
+    /// holder has it (then [`ErrorKind::Held`], naming it).
+    pub async fn open(storage: S, options: &LeaseOptions) -> Result<Leased<S>, StorageError> {
+        Leased::acquire_waiting(storage, options.request(), options.wait()).await
+    }
+
     /// Takes `storage`'s lease for `request` ([`LeaseGuard::acquire`]).
     pub async fn acquire(storage: S, request: &LeaseRequest) -> Result<Leased<S>, StorageError> {
         let storage = Arc::new(storage);
@@ -80,7 +86,7 @@ impl<S: LeaseStorage + 'static> Leased<S> {
 
 impl<S: LeaseStorage> Leased<S> {
     /// The lease: its token, its status, and [`lost`](LeaseGuard::lost) to wait for its end.
-    pub fn guard(&self) -> &LeaseGuard {
+    pub fn guard(&self) -> &Arc<LeaseGuard> {
         &self.guard
     }
 

@@ -35,5 +35,6 @@ pub use self::leased::Leased;
 pub use self::record::{LeaseRecord, RecordState};
 pub use self::storage::{FencedOutcome, FencedWrite, LeaseHeld, LeaseStorage};
 pub use self::types::{
-    checked_ttl, FencingToken, HolderId, LeaseGrant, LeaseInfo, LeaseRequest, LeaseState, LeaseTerm,
+    checked_ttl, FencingToken, HolderId, LeaseGrant, LeaseInfo, LeaseOptions, LeaseRequest,
+    LeaseState, LeaseTerm,
 };

@@ -204,6 +204,63 @@ impl LeaseRequest {
     }
 }
 
+/// How a client bridge or a [`Leased`](crate::Leased) handle takes its lease: the request, and how long to wait
+/// while another holder has it.
+///
+/// The default asks as [`HolderId::for_this_process`] with the default time to live and takeover delay, and
+/// waits up to [`DEFAULT_WAIT`](Self::DEFAULT_WAIT) — long enough for a handle of this process that was just
+/// dropped to finish releasing, far too short to wait out a live holder.
+///
+/// ```
+/// use std::time::Duration;
+/// use session_core::{HolderId, LeaseOptions, LeaseRequest};
+///
+/// let options = LeaseOptions::new(LeaseRequest::new(HolderId::new("worker-7")?))
+///     .with_wait(Duration::from_secs(120)); // e.g. a deploy waiting for the old container to stop
+/// assert_eq!(options.wait(), Duration::from_secs(120));
+/// # Ok::<(), session_core::StorageError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeaseOptions {
+    request: LeaseRequest,
+    wait: Duration,
+}
+
+impl LeaseOptions {
+    /// The default wait: 3 seconds.
+    pub const DEFAULT_WAIT: Duration = Duration::from_secs(3);
+
+    /// Options for `request`, with the default wait.
+    pub fn new(request: LeaseRequest) -> LeaseOptions {
+        LeaseOptions {
+            request,
+            wait: Self::DEFAULT_WAIT,
+        }
+    }
+
+    /// The same options, waiting up to `wait` while another holder has the lease (0: try once).
+    pub fn with_wait(mut self, wait: Duration) -> LeaseOptions {
+        self.wait = wait;
+        self
+    }
+
+    /// The request.
+    pub fn request(&self) -> &LeaseRequest {
+        &self.request
+    }
+
+    /// How long to wait while another holder has the lease.
+    pub fn wait(&self) -> Duration {
+        self.wait
+    }
+}
+
+impl Default for LeaseOptions {
+    fn default() -> LeaseOptions {
+        LeaseOptions::new(LeaseRequest::new(HolderId::for_this_process()))
+    }
+}
+
 /// `ttl` if it is within the accepted range, else an [`ErrorKind::InvalidInput`] error.
 pub fn checked_ttl(ttl: Duration) -> Result<Duration, StorageError> {
     if (LeaseRequest::MIN_TTL..=LeaseRequest::MAX_TTL).contains(&ttl) {
