@@ -92,6 +92,8 @@ mod config;
 mod error;
 mod head;
 mod journal;
+mod lease;
+mod lease_scripts;
 mod ops;
 mod reply;
 mod scripts;

@@ -169,6 +169,8 @@ pub struct RedisStorage {
     keys: Arc<[u8]>,
     /// `prefix ++ slot ++ JOURNAL_SUFFIX`: the journal key.
     journal_key: Arc<[u8]>,
+    /// `prefix ++ slot ++ LEASE_SUFFIX`: the lease key.
+    lease_key: Arc<[u8]>,
     prefix_len: usize,
     ttl: Option<Duration>,
     operation_timeout: Duration,
@@ -188,6 +190,10 @@ impl RedisStorage {
     /// cannot contain.
     pub const JOURNAL_SUFFIX: &'static [u8] = b"#journal";
 
+    /// What follows the data key in the name of the lease key: `#lease`, with a `#` that slot names cannot
+    /// contain.
+    pub const LEASE_SUFFIX: &'static [u8] = b"#lease";
+
     /// A handle on `slot` through `manager`, with the [default prefix](Self::DEFAULT_PREFIX), no TTL and
     /// the [default operation timeout](crate::DEFAULT_OPERATION_TIMEOUT).
     ///
@@ -199,6 +205,7 @@ impl RedisStorage {
             manager,
             keys: make_key(Self::DEFAULT_PREFIX, &slot, Self::VERSION_SUFFIX),
             journal_key: make_key(Self::DEFAULT_PREFIX, &slot, Self::JOURNAL_SUFFIX),
+            lease_key: make_key(Self::DEFAULT_PREFIX, &slot, Self::LEASE_SUFFIX),
             prefix_len: Self::DEFAULT_PREFIX.len(),
             slot,
             ttl: None,
@@ -243,6 +250,7 @@ impl RedisStorage {
         RedisStorage {
             keys: make_key(self.prefix(), &slot, Self::VERSION_SUFFIX),
             journal_key: make_key(self.prefix(), &slot, Self::JOURNAL_SUFFIX),
+            lease_key: make_key(self.prefix(), &slot, Self::LEASE_SUFFIX),
             slot,
             ..self.clone()
         }
@@ -279,6 +287,7 @@ impl RedisStorage {
         }
         self.keys = make_key(prefix, &self.slot, Self::VERSION_SUFFIX);
         self.journal_key = make_key(prefix, &self.slot, Self::JOURNAL_SUFFIX);
+        self.lease_key = make_key(prefix, &self.slot, Self::LEASE_SUFFIX);
         self.prefix_len = prefix.len();
         Ok(self)
     }
@@ -338,6 +347,14 @@ impl RedisStorage {
         &self.journal_key
     }
 
+    /// The lease key of the slot: the [data key](Self::key) followed by [`LEASE_SUFFIX`](Self::LEASE_SUFFIX)
+    /// (`tgsession:main#lease`). A Redis hash holding the slot's current or last
+    /// [lease](session_core::LeaseStorage) (`token`, `holder`, `expires_at`, `released`) once one was taken;
+    /// it never expires and `delete` keeps it, so fencing tokens never repeat. See [Leases](Self#leases).
+    pub fn lease_key(&self) -> &[u8] {
+        &self.lease_key
+    }
+
     /// The time to live set on every write, if any.
     pub fn ttl(&self) -> Option<Duration> {
         self.ttl
@@ -353,12 +370,13 @@ impl RedisStorage {
         &self.manager
     }
 
-    /// The three keys of the slot, as the commands take them.
+    /// The keys of the slot, as the commands take them.
     pub(crate) fn keys(&self) -> Keys<'_> {
         Keys {
             data: self.key(),
             version: self.version_key(),
             journal: self.journal_key(),
+            lease: self.lease_key(),
         }
     }
 
