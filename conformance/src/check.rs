@@ -46,15 +46,26 @@ impl Check {
     /// Fails unless `result` is a [`ErrorKind::Conflict`] error.
     #[track_caller]
     pub(crate) fn conflict<T: fmt::Debug>(self, result: Result<T, StorageError>, doing: &str) {
+        self.fails_with(ErrorKind::Conflict, result, doing);
+    }
+
+    /// Fails unless `result` is an error of `kind`; returns that error.
+    #[track_caller]
+    pub(crate) fn fails_with<T: fmt::Debug>(
+        self,
+        kind: ErrorKind,
+        result: Result<T, StorageError>,
+        doing: &str,
+    ) -> StorageError {
         match result {
-            Err(err) if err.kind() == ErrorKind::Conflict => {}
+            Err(err) if err.kind() == kind => err,
             Err(err) => self.fail(format_args!(
-                "{doing} must fail with ErrorKind::Conflict, but failed with {:?}: {}",
+                "{doing} must fail with ErrorKind::{kind:?}, but failed with {:?}: {}",
                 err.kind(),
                 report(&err)
             )),
             Ok(value) => self.fail(format_args!(
-                "{doing} must fail with ErrorKind::Conflict, but succeeded (returned {value:?})"
+                "{doing} must fail with ErrorKind::{kind:?}, but succeeded (returned {value:?})"
             )),
         }
     }

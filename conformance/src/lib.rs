@@ -86,6 +86,13 @@
 //! | a version the storage never made is refused and writes nothing | `store_if_version_on_never_written_slot_conflicts`, `random_*` |
 //! | `Harness::open` accepts every valid name up to `max_slot_len`, and refuses (never shortens) longer ones | `slot_names_across_the_alphabet`, `random_*` |
 //! | `Harness::reopen` / `Harness::crash` restart the backend (cleanly / without a clean shutdown) | relied on by the persistence and crash cases |
+//! | `LeaseStorage`: acquire grants only a free, released, or long enough lapsed lease; else `Held` naming it | `lease_of_a_fresh_slot`, `one_holder_among_racing_acquirers`, `renew_keeps_the_lease`, `lapsed_lease_is_taken_after_the_delay`, `release_lets_the_next_holder_in` |
+//! | of concurrent acquisitions at most one succeeds | `one_holder_among_racing_acquirers` (8 handles, 3 rounds) |
+//! | every grant's token is greater than all before, across restarts, crashes and deletes | `lapsed_lease_is_taken_after_the_delay`, `release_lets_the_next_holder_in`, `tokens_never_repeat_across_reopen`, `tokens_never_repeat_across_crash` |
+//! | renew extends a current lease; fails `Fenced` otherwise | `renew_keeps_the_lease`, `stale_holder_cannot_write`, `release_lets_the_next_holder_in`, `fenced_writes_act_as_plain_writes` |
+//! | release ends the lease at once; releasing an old lease changes nothing | `release_lets_the_next_holder_in` |
+//! | fenced writes happen only under the current lease, atomically; else `Fenced` and nothing written | `stale_holder_cannot_write` (every write kind), `journal_writes_are_fenced`, `break_fences_the_holder`, `fenced_writes_act_as_plain_writes` |
+//! | break ends the lease as a release would | `break_fences_the_holder` |
 //!
 //! What the suite cannot see from outside, and what stands in for it:
 //!
@@ -98,6 +105,9 @@
 //!   errors contain; each adapter tests its own redaction.
 //! - **The precise error kind of a failure** (`Unavailable`, `Timeout`, ...): it needs a failing backend,
 //!   which each adapter's own tests provide.
+//! - **Atomicity of the fence check with the write under a real race**: the cases race acquisitions, and
+//!   check a stale holder after a takeover; a storage that checks the token and then writes in two steps
+//!   can pass them. Each adapter's process-level tests race writers against takeovers.
 //! - **Whether `reopen` and `crash` really restart** the backend: a harness whose `reopen` does nothing makes
 //!   the persistence cases weaker without failing them.
 
@@ -113,7 +123,9 @@ mod model;
 pub mod planted;
 pub mod services;
 
-use session_core::{JournalStorage, SessionDelete, SessionStorage, StorageError, VersionedStorage};
+use session_core::{
+    JournalStorage, LeaseStorage, SessionDelete, SessionStorage, StorageError, VersionedStorage,
+};
 
 pub use crate::context::CASE_TIMEOUT;
 pub use crate::memory::MemoryHarness;
@@ -234,6 +246,25 @@ where
     crate::__cases!(journal_versioned; run h);
 }
 
+/// Runs every case of [`LeaseStorage`]; panics at the first failing case.
+///
+/// A storage that also implements [`JournalStorage`] should run [`run_lease_journal`] too.
+pub async fn run_lease<H: Harness>(h: &H)
+where
+    H::Storage: LeaseStorage,
+{
+    crate::__cases!(lease; run h);
+}
+
+/// Runs the cases that need both [`LeaseStorage`] and [`JournalStorage`] (appends and compactions are
+/// fenced); panics at the first failing case.
+pub async fn run_lease_journal<H: Harness>(h: &H)
+where
+    H::Storage: LeaseStorage + JournalStorage,
+{
+    crate::__cases!(lease_journal; run h);
+}
+
 /// Runs the crash cases of [`SessionStorage`], unless the harness cannot crash its backend: then nothing
 /// runs and the cases are returned as [`NotRun`]. (Finding out calls [`Harness::crash`] once.)
 ///
@@ -281,6 +312,17 @@ where
 {
     unless_crash_unsupported(h, &crate::__cases!(crash_journal; names), async {
         crate::__cases!(crash_journal; run h);
+    })
+    .await
+}
+
+/// Runs the crash cases of [`LeaseStorage`] like [`run_crash`].
+pub async fn run_crash_lease<H: Harness>(h: &H) -> Result<(), NotRun>
+where
+    H::Storage: LeaseStorage,
+{
+    unless_crash_unsupported(h, &crate::__cases!(crash_lease; names), async {
+        crate::__cases!(crash_lease; run h);
     })
     .await
 }

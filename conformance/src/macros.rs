@@ -9,6 +9,7 @@
 /// conformance_tests!(harness_expr, delete, versioned);        // + both, and the cases that need both
 /// conformance_tests!(harness_expr, delete, versioned, crash); // + the crash cases (Harness::crash)
 /// conformance_tests!(harness_expr, journal);                  // + the JournalStorage cases
+/// conformance_tests!(harness_expr, lease);                    // + the LeaseStorage cases
 /// ```
 ///
 /// The words after the harness may come in any order. Without `crash`, the crash cases of the listed traits
@@ -25,43 +26,49 @@
 #[macro_export]
 macro_rules! conformance_tests {
     ($harness:expr $(, $flag:ident)* $(,)?) => {
-        $crate::__flags!($harness; [no no no no]; $($flag)*);
+        $crate::__flags!($harness; [no no no no no]; $($flag)*);
     };
 }
 
-/// Reads the words of [`conformance_tests!`] into four flags (delete, versioned, crash, journal).
+/// Reads the words of [`conformance_tests!`] into five flags (delete, versioned, crash, journal, lease).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __flags {
-    ($h:expr; [$d:ident $v:ident $c:ident $j:ident]; delete $($rest:ident)*) => {
-        $crate::__flags!($h; [yes $v $c $j]; $($rest)*);
+    ($h:expr; [$d:ident $v:ident $c:ident $j:ident $l:ident]; delete $($rest:ident)*) => {
+        $crate::__flags!($h; [yes $v $c $j $l]; $($rest)*);
     };
-    ($h:expr; [$d:ident $v:ident $c:ident $j:ident]; versioned $($rest:ident)*) => {
-        $crate::__flags!($h; [$d yes $c $j]; $($rest)*);
+    ($h:expr; [$d:ident $v:ident $c:ident $j:ident $l:ident]; versioned $($rest:ident)*) => {
+        $crate::__flags!($h; [$d yes $c $j $l]; $($rest)*);
     };
-    ($h:expr; [$d:ident $v:ident $c:ident $j:ident]; crash $($rest:ident)*) => {
-        $crate::__flags!($h; [$d $v yes $j]; $($rest)*);
+    ($h:expr; [$d:ident $v:ident $c:ident $j:ident $l:ident]; crash $($rest:ident)*) => {
+        $crate::__flags!($h; [$d $v yes $j $l]; $($rest)*);
     };
-    ($h:expr; [$d:ident $v:ident $c:ident $j:ident]; journal $($rest:ident)*) => {
-        $crate::__flags!($h; [$d $v $c yes]; $($rest)*);
+    ($h:expr; [$d:ident $v:ident $c:ident $j:ident $l:ident]; journal $($rest:ident)*) => {
+        $crate::__flags!($h; [$d $v $c yes $l]; $($rest)*);
     };
-    ($h:expr; [$d:ident $v:ident $c:ident $j:ident]; $other:ident $($rest:ident)*) => {
+    ($h:expr; [$d:ident $v:ident $c:ident $j:ident $l:ident]; lease $($rest:ident)*) => {
+        $crate::__flags!($h; [$d $v $c $j yes]; $($rest)*);
+    };
+    ($h:expr; [$d:ident $v:ident $c:ident $j:ident $l:ident]; $other:ident $($rest:ident)*) => {
         compile_error!(concat!(
             "conformance_tests!: unknown word `", stringify!($other),
-            "`; use delete, versioned, crash or journal"
+            "`; use delete, versioned, crash, journal or lease"
         ));
     };
-    ($h:expr; [$d:ident $v:ident $c:ident $j:ident];) => {
+    ($h:expr; [$d:ident $v:ident $c:ident $j:ident $l:ident];) => {
         $crate::__cases!(core; test $h);
         $crate::__when!([$d] $crate::__cases!(delete; test $h););
         $crate::__when!([$v] $crate::__cases!(versioned; test $h););
         $crate::__when!([$d $v] $crate::__cases!(delete_versioned; test $h););
         $crate::__when!([$j] $crate::__cases!(journal; test $h););
         $crate::__when!([$j $v] $crate::__cases!(journal_versioned; test $h););
+        $crate::__when!([$l] $crate::__cases!(lease; test $h););
+        $crate::__when!([$l $j] $crate::__cases!(lease_journal; test $h););
         $crate::__crash!([$c] crash $h);
         $crate::__when!([$d] $crate::__crash!([$c] crash_delete $h););
         $crate::__when!([$v] $crate::__crash!([$c] crash_versioned $h););
         $crate::__when!([$j] $crate::__crash!([$c] crash_journal $h););
+        $crate::__when!([$l] $crate::__crash!([$c] crash_lease $h););
     };
 }
 
@@ -167,6 +174,29 @@ macro_rules! __cases {
             concurrent_appends_are_all_kept
             compaction_racing_appends_loses_nothing
             store_racing_appends_replaces_them
+        ] $($how)*}
+    };
+    (lease; $($how:tt)*) => {
+        $crate::__each! {[
+            lease_of_a_fresh_slot
+            one_holder_among_racing_acquirers
+            renew_keeps_the_lease
+            lapsed_lease_is_taken_after_the_delay
+            stale_holder_cannot_write
+            release_lets_the_next_holder_in
+            break_fences_the_holder
+            fenced_writes_act_as_plain_writes
+            tokens_never_repeat_across_reopen
+        ] $($how)*}
+    };
+    (lease_journal; $($how:tt)*) => {
+        $crate::__each! {[
+            journal_writes_are_fenced
+        ] $($how)*}
+    };
+    (crash_lease; $($how:tt)*) => {
+        $crate::__each! {[
+            tokens_never_repeat_across_crash
         ] $($how)*}
     };
     (journal_versioned; $($how:tt)*) => {

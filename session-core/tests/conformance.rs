@@ -19,4 +19,10 @@ impl Harness for MemoryStoreHarness {
     }
 }
 
-session_conformance::conformance_tests!(MemoryStoreHarness::default(), delete, versioned, journal);
+session_conformance::conformance_tests!(
+    MemoryStoreHarness::default(),
+    delete,
+    versioned,
+    journal,
+    lease
+);

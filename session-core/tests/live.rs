@@ -326,3 +326,44 @@ fn a_failed_flush_keeps_its_changes_and_a_retry_is_harmless() {
         });
     }
 }
+
+/// A `LiveSession` over a [`Leased`](session_core::Leased) storage writes under the lease: once the lease is
+/// broken (or taken over), its flushes fail with `Fenced` and leave the stored session as it was, and its
+/// guard says the lease is lost.
+#[test]
+fn a_live_session_under_a_lost_lease_stops_writing() {
+    use session_core::{HolderId, LeaseRequest, LeaseStorage, Leased};
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("a runtime")
+        .block_on(async {
+            let storage = MemoryStorage::new();
+            let request = LeaseRequest::new(HolderId::new("bot-1").unwrap());
+            let leased = Leased::acquire(storage.clone(), &request).await.unwrap();
+            let mut live = LiveSession::open_journaled(leased.clone()).await.unwrap();
+            live.change(peer_patch(1));
+            live.flush().await.unwrap();
+            live.change(peer_patch(2));
+            live.flush().await.unwrap();
+            let before = storage.load().await.unwrap();
+
+            let second = LeaseRequest::new(HolderId::new("bot-2").unwrap());
+            let err = Leased::acquire(storage.clone(), &second).await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Held);
+            assert_eq!(err.lease_held().unwrap().holder.as_str(), "bot-1");
+
+            storage.break_lease().await.unwrap();
+            live.change(peer_patch(3));
+            let err = live.flush().await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Fenced, "{err}");
+            assert_eq!(storage.load().await.unwrap(), before);
+            assert!(!leased.guard().is_valid());
+            tokio::time::timeout(std::time::Duration::from_secs(1), leased.guard().lost())
+                .await
+                .expect("lost() completes once the lease is lost");
+
+            let next = Leased::acquire(storage.clone(), &second).await.unwrap();
+            assert!(next.guard().token() > leased.guard().token());
+        });
+}

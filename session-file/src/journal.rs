@@ -23,7 +23,8 @@ use std::os::unix::fs::{FileExt, MetadataExt};
 use std::time::Duration;
 
 use session_core::{
-    CodecError, Epoch, ErrorKind, Journal, JournalPosition, Record, Session, StorageError,
+    CodecError, Epoch, ErrorKind, FencingToken, Journal, JournalPosition, Record, Session,
+    StorageError,
 };
 
 use crate::error::{io_error, BACKEND};
@@ -381,8 +382,9 @@ pub(crate) fn append(
     epoch: Epoch,
     record: &[u8],
     timeout: Duration,
+    fence: Option<FencingToken>,
 ) -> Result<u64, StorageError> {
-    let _lock = WriteLock::acquire(paths, timeout)?;
+    let _lock = WriteLock::acquire(paths, timeout, fence)?;
     let position = slot_position(paths, cursor)?;
     check_epoch(paths, position, epoch)?;
     let Some(position) = position else {
@@ -513,11 +515,12 @@ pub(crate) fn compact(
     snapshot: &[u8],
     position: JournalPosition,
     timeout: Duration,
+    fence: Option<FencingToken>,
 ) -> Result<(), StorageError> {
     if let Some(reason) = position.mismatch(snapshot) {
         return Err(StorageError::new(ErrorKind::InvalidInput, BACKEND, reason));
     }
-    let _lock = WriteLock::acquire(paths, timeout)?;
+    let _lock = WriteLock::acquire(paths, timeout, fence)?;
     *cursor = Cursor::default();
     let current = slot_position(paths, cursor)?;
     check_epoch(paths, current, position.epoch)?;

@@ -149,6 +149,7 @@
 mod error;
 mod fsio;
 mod journal;
+mod lease;
 mod lock;
 mod ops;
 mod paths;

@@ -4,7 +4,7 @@ use std::fs::{File, TryLockError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use session_core::{ErrorKind, StorageError};
+use session_core::{ErrorKind, FencingToken, StorageError};
 
 use crate::error::{io_error, BACKEND};
 use crate::fsio::open_companion;
@@ -29,16 +29,27 @@ impl WriteLock {
     /// for other writers; fails with [`ErrorKind::Timeout`] after that. A symbolic link, a hard link, a
     /// non-file or a stranger's file at the lock file's path is refused with
     /// [`ErrorKind::PermissionDenied`] and never followed.
+    ///
+    /// With a `fence`, the write is made under that lease: once locked, the lease record must name it as the
+    /// current lease, else the lock is let go and the call fails with [`ErrorKind::Fenced`] — so the check
+    /// and the write happen under one lock, and no takeover comes between them.
     pub(crate) fn acquire(
         paths: &SessionPaths,
         timeout: Duration,
+        fence: Option<FencingToken>,
     ) -> Result<WriteLock, StorageError> {
         let file = open_companion(&paths.lock, paths, "open the lock file")?;
         let deadline = Instant::now() + timeout;
         let mut pause = FIRST_PAUSE;
         loop {
             match file.try_lock() {
-                Ok(()) => return Ok(WriteLock { _file: file }),
+                Ok(()) => {
+                    let lock = WriteLock { _file: file };
+                    if let Some(token) = fence {
+                        crate::lease::check(paths, token, "write")?;
+                    }
+                    return Ok(lock);
+                }
                 Err(TryLockError::WouldBlock) => {}
                 Err(TryLockError::Error(err)) => {
                     return Err(io_error(err, "lock", &paths.lock));

@@ -6,7 +6,7 @@ use std::io::{self, Read, Write};
 use std::path::Path;
 use std::time::Duration;
 
-use session_core::{ErrorKind, Expect, StorageError, Version};
+use session_core::{ErrorKind, Expect, FencingToken, StorageError, Version};
 use zeroize::Zeroize;
 
 use crate::error::{config_error, io_error, BACKEND};
@@ -78,13 +78,14 @@ fn open_for_reading(path: &Path) -> io::Result<fs::File> {
     options.open(path)
 }
 
-/// Replaces the stored bytes with `data` under the write lock.
+/// Replaces the stored bytes with `data` under the write lock (and under the lease `fence`, if given).
 pub(crate) fn store(
     paths: &SessionPaths,
     data: &[u8],
     timeout: Duration,
+    fence: Option<FencingToken>,
 ) -> Result<(), StorageError> {
-    let _lock = WriteLock::acquire(paths, timeout)?;
+    let _lock = WriteLock::acquire(paths, timeout, fence)?;
     replace(paths, data)?;
     journal::reset(paths)
 }
@@ -96,8 +97,9 @@ pub(crate) fn store_if(
     data: &[u8],
     expect: &Expect,
     timeout: Duration,
+    fence: Option<FencingToken>,
 ) -> Result<Version, StorageError> {
-    let _lock = WriteLock::acquire(paths, timeout)?;
+    let _lock = WriteLock::acquire(paths, timeout, fence)?;
     let current = load(paths)?.map(|mut bytes| {
         let version = Version::of_content(&bytes);
         bytes.zeroize();
@@ -119,9 +121,13 @@ pub(crate) fn store_if(
 }
 
 /// Removes the session file (and a temporary file a killed writer left) under the write lock. Succeeds if
-/// there was nothing to remove; the lock file stays.
-pub(crate) fn delete(paths: &SessionPaths, timeout: Duration) -> Result<(), StorageError> {
-    let _lock = WriteLock::acquire(paths, timeout)?;
+/// there was nothing to remove; the lock file and the lease file stay.
+pub(crate) fn delete(
+    paths: &SessionPaths,
+    timeout: Duration,
+    fence: Option<FencingToken>,
+) -> Result<(), StorageError> {
+    let _lock = WriteLock::acquire(paths, timeout, fence)?;
     let removed_temp = remove_if_present(&paths.temp, paths)?;
     let removed_target = remove_if_present(&paths.target, paths)?;
     let removed_journal = remove_if_present(&paths.journal, paths)?;

@@ -17,9 +17,11 @@ const LOCK_SUFFIX: &str = ".lock";
 const TEMP_SUFFIX: &str = ".tmp";
 /// No longer than [`LOCK_SUFFIX`], so the journal adds nothing to the longest companion name.
 const JOURNAL_SUFFIX: &str = ".jnl";
+/// No longer than [`LOCK_SUFFIX`] either.
+const HOLD_SUFFIX: &str = ".hold";
 
 /// Where one session lives: `<dir>/<name>`, its lock file `<dir>/.<name>.lock`, its temporary file
-/// `<dir>/.<name>.tmp` and its journal `<dir>/.<name>.jnl`.
+/// `<dir>/.<name>.tmp`, its journal `<dir>/.<name>.jnl` and its lease file `<dir>/.<name>.hold`.
 #[derive(Debug)]
 pub(crate) struct SessionPaths {
     /// The session file, exactly as the user named it.
@@ -32,6 +34,9 @@ pub(crate) struct SessionPaths {
     pub(crate) temp: PathBuf,
     /// The journal of records after the snapshot in `target`, when the session keeps one.
     pub(crate) journal: PathBuf,
+    /// The lease file: locked by the lease's holder, and holding the lease record with its fencing token;
+    /// created on the first acquisition and never deleted.
+    pub(crate) hold: PathBuf,
 }
 
 impl SessionPaths {
@@ -67,6 +72,7 @@ impl SessionPaths {
             lock: companion(LOCK_SUFFIX),
             temp: companion(TEMP_SUFFIX),
             journal: companion(JOURNAL_SUFFIX),
+            hold: companion(HOLD_SUFFIX),
             target,
             dir,
         })

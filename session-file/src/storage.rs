@@ -7,12 +7,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use session_core::{
-    run_blocking, Bytes, Epoch, Expect, Journal, JournalPosition, JournalStorage, SessionDelete,
-    SessionStorage, StorageError, Version, VersionedStorage,
+    run_blocking, Bytes, Epoch, Expect, FencedOutcome, FencedWrite, FencingToken, Journal,
+    JournalPosition, JournalStorage, LeaseGrant, LeaseInfo, LeaseRequest, LeaseStorage,
+    SessionDelete, SessionStorage, StorageError, Version, VersionedStorage,
 };
 
 use crate::error::BACKEND;
 use crate::journal;
+use crate::lease::{self, HeldLease};
 use crate::ops;
 use crate::paths::SessionPaths;
 
@@ -49,6 +51,8 @@ pub struct FileStorage {
     lock_timeout: Duration,
     /// What this handle (and its clones) learned of the journal at its last append.
     cursor: Arc<Mutex<journal::Cursor>>,
+    /// The lease this handle (and its clones) holds: its hold file stays locked while it is here.
+    held: Arc<Mutex<Option<HeldLease>>>,
 }
 
 impl FileStorage {
@@ -67,6 +71,7 @@ impl FileStorage {
             paths: Arc::new(SessionPaths::new(path.into())?),
             lock_timeout: Self::DEFAULT_LOCK_TIMEOUT,
             cursor: Arc::default(),
+            held: Arc::default(),
         })
     }
 
@@ -100,6 +105,12 @@ impl FileStorage {
     /// delete.
     pub fn journal_path(&self) -> &Path {
         &self.paths.journal
+    }
+
+    /// The lease file ([`LeaseStorage`]): `.<name>.hold` in the session file's directory, locked by the
+    /// lease's holder and holding the lease record; created on the first acquisition and never deleted.
+    pub fn hold_path(&self) -> &Path {
+        &self.paths.hold
     }
 
     /// Runs `op` with this handle's paths and lock timeout on the blocking thread pool (or inline outside a
@@ -141,7 +152,7 @@ impl SessionStorage for FileStorage {
     /// directory, then removes the journal (its records belong to the replaced session), holding the write
     /// lock throughout.
     async fn store(&self, data: Bytes) -> Result<(), StorageError> {
-        self.run(move |paths, timeout| ops::store(paths, &data, timeout))
+        self.run(move |paths, timeout| ops::store(paths, &data, timeout, None))
             .await
     }
 }
@@ -151,7 +162,8 @@ impl SessionDelete for FileStorage {
     /// Removes the session file, its journal and any temporary file a killed writer left, then fsyncs the
     /// directory. The lock file stays.
     async fn delete(&self) -> Result<(), StorageError> {
-        self.run(ops::delete).await
+        self.run(|paths, timeout| ops::delete(paths, timeout, None))
+            .await
     }
 }
 
@@ -168,7 +180,7 @@ impl VersionedStorage for FileStorage {
     /// Under the write lock, reads the current content, compares its version with `expect`, and writes
     /// `data` like [`store`](SessionStorage::store) if they match.
     async fn store_if(&self, data: Bytes, expect: Expect) -> Result<Version, StorageError> {
-        self.run(move |paths, timeout| ops::store_if(paths, &data, &expect, timeout))
+        self.run(move |paths, timeout| ops::store_if(paths, &data, &expect, timeout, None))
             .await
     }
 }
@@ -184,12 +196,7 @@ impl JournalStorage for FileStorage {
     /// last whole record (cutting off a torn one first) and `fdatasync`s the journal. One write and one
     /// sync; the first append to a new journal also syncs the directory.
     async fn append(&self, epoch: Epoch, record: Bytes) -> Result<u64, StorageError> {
-        let cursor = Arc::clone(&self.cursor);
-        self.run(move |paths, timeout| {
-            let mut cursor = cursor.lock().unwrap_or_else(PoisonError::into_inner);
-            journal::append(paths, &mut cursor, epoch, &record, timeout)
-        })
-        .await
+        self.append_under(epoch, record, None).await
     }
 
     /// Under the write lock: replaces the session file with `snapshot`, then the journal with one holding
@@ -199,11 +206,125 @@ impl JournalStorage for FileStorage {
         snapshot: Bytes,
         position: JournalPosition,
     ) -> Result<(), StorageError> {
+        self.compact_under(snapshot, position, None).await
+    }
+}
+
+impl FileStorage {
+    /// [`append`](JournalStorage::append), under the lease `fence` if given.
+    async fn append_under(
+        &self,
+        epoch: Epoch,
+        record: Bytes,
+        fence: Option<FencingToken>,
+    ) -> Result<u64, StorageError> {
         let cursor = Arc::clone(&self.cursor);
         self.run(move |paths, timeout| {
             let mut cursor = cursor.lock().unwrap_or_else(PoisonError::into_inner);
-            journal::compact(paths, &mut cursor, &snapshot, position, timeout)
+            journal::append(paths, &mut cursor, epoch, &record, timeout, fence)
         })
         .await
+    }
+
+    /// [`compact`](JournalStorage::compact), under the lease `fence` if given.
+    async fn compact_under(
+        &self,
+        snapshot: Bytes,
+        position: JournalPosition,
+        fence: Option<FencingToken>,
+    ) -> Result<(), StorageError> {
+        let cursor = Arc::clone(&self.cursor);
+        self.run(move |paths, timeout| {
+            let mut cursor = cursor.lock().unwrap_or_else(PoisonError::into_inner);
+            journal::compact(paths, &mut cursor, &snapshot, position, timeout, fence)
+        })
+        .await
+    }
+
+    /// Runs `op` with the handle's held lease.
+    async fn with_held<T, F>(&self, op: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&SessionPaths, &mut Option<HeldLease>, Duration) -> Result<T, StorageError>
+            + Send
+            + 'static,
+    {
+        let held = Arc::clone(&self.held);
+        self.run(move |paths, timeout| {
+            let mut held = held.lock().unwrap_or_else(PoisonError::into_inner);
+            op(paths, &mut held, timeout)
+        })
+        .await
+    }
+}
+
+/// A lease on a session file is an advisory lock (`flock(2)`) on `.<name>.hold`, held by the handle that
+/// acquired it (and its clones) until it releases the lease or is dropped, and released by the kernel when
+/// its process exits or is killed. It excludes every other handle, in this process or another, **on the
+/// same machine only** (a network file system's locks are not to be relied on). The lease never lapses by
+/// time: a frozen holder keeps it, so there is no takeover delay either — when the lock is free, its holder
+/// is gone. The fencing token is kept durably in the same file (two checksummed slots written in turn, so a
+/// torn write never loses it) and checked under the write lock of every fenced write.
+#[async_trait]
+impl LeaseStorage for FileStorage {
+    async fn acquire_lease(&self, request: &LeaseRequest) -> Result<LeaseGrant, StorageError> {
+        let request = request.clone();
+        self.with_held(move |paths, held, timeout| lease::acquire(paths, held, &request, timeout))
+            .await
+    }
+
+    async fn renew_lease(
+        &self,
+        token: FencingToken,
+        _ttl: Duration,
+    ) -> Result<LeaseGrant, StorageError> {
+        self.run(move |paths, timeout| lease::renew(paths, token, timeout))
+            .await
+    }
+
+    async fn release_lease(&self, token: FencingToken) -> Result<(), StorageError> {
+        self.with_held(move |paths, held, timeout| lease::release(paths, held, token, timeout))
+            .await
+    }
+
+    async fn read_lease(&self) -> Result<Option<LeaseInfo>, StorageError> {
+        self.run(lease::read_info).await
+    }
+
+    async fn break_lease(&self) -> Result<Option<LeaseInfo>, StorageError> {
+        self.run(lease::break_lease).await
+    }
+
+    async fn write_fenced(
+        &self,
+        token: FencingToken,
+        write: FencedWrite,
+    ) -> Result<FencedOutcome, StorageError> {
+        let fence = Some(token);
+        Ok(match write {
+            FencedWrite::Store(data) => {
+                self.run(move |paths, timeout| ops::store(paths, &data, timeout, fence))
+                    .await?;
+                FencedOutcome::Done
+            }
+            FencedWrite::StoreIf(data, expect) => FencedOutcome::Version(
+                self.run(move |paths, timeout| {
+                    ops::store_if(paths, &data, &expect, timeout, fence)
+                })
+                .await?,
+            ),
+            FencedWrite::Delete => {
+                self.run(move |paths, timeout| ops::delete(paths, timeout, fence))
+                    .await?;
+                FencedOutcome::Done
+            }
+            FencedWrite::Append(epoch, record) => {
+                FencedOutcome::Appended(self.append_under(epoch, record, fence).await?)
+            }
+            FencedWrite::Compact(snapshot, position) => {
+                self.compact_under(snapshot, position, fence).await?;
+                FencedOutcome::Done
+            }
+        })
     }
 }

@@ -41,7 +41,14 @@ impl Harness for StoreHarness {
     }
 }
 
-conformance_tests!(StoreHarness::new(), delete, versioned, crash, journal);
+conformance_tests!(
+    StoreHarness::new(),
+    delete,
+    versioned,
+    crash,
+    journal,
+    lease
+);
 
 /// The same suite through `FileStorage::new` on paths a user would pick: the slot name is the whole file
 /// name, with no `.session` extension.
@@ -78,5 +85,5 @@ mod single_path {
         }
     }
 
-    conformance_tests!(PathHarness::new(), delete, versioned, crash, journal);
+    conformance_tests!(PathHarness::new(), delete, versioned, crash, journal, lease);
 }

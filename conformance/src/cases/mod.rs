@@ -33,6 +33,14 @@
 //!   [`concurrent_appends_are_all_kept`], [`compaction_racing_appends_loses_nothing`],
 //!   [`store_racing_appends_replaces_them`]; with [`VersionedStorage`](session_core::VersionedStorage)
 //!   too ([`run_journal_versioned`](crate::run_journal_versioned)): [`appends_change_the_version`].
+//! - Lease ([`run_lease`](crate::run_lease)): [`lease_of_a_fresh_slot`],
+//!   [`one_holder_among_racing_acquirers`], [`renew_keeps_the_lease`],
+//!   [`lapsed_lease_is_taken_after_the_delay`], [`stale_holder_cannot_write`],
+//!   [`release_lets_the_next_holder_in`], [`break_fences_the_holder`], [`fenced_writes_act_as_plain_writes`],
+//!   [`tokens_never_repeat_across_reopen`]; with [`JournalStorage`](session_core::JournalStorage) too
+//!   ([`run_lease_journal`](crate::run_lease_journal)): [`journal_writes_are_fenced`]; with
+//!   [`Harness::crash`](crate::Harness::crash) ([`run_crash_lease`](crate::run_crash_lease)):
+//!   [`tokens_never_repeat_across_crash`].
 //! - Crash ([`run_crash`](crate::run_crash) and its `_delete` / `_versioned` variants; need
 //!   [`Harness::crash`](crate::Harness::crash)): [`crash_keeps_acknowledged_stores`],
 //!   [`crash_keeps_deletes`], [`crash_keeps_versions`], [`crash_keeps_the_journal`]
@@ -42,6 +50,7 @@ mod atomicity;
 mod concurrency;
 mod delete;
 mod journal;
+mod lease;
 mod race;
 mod restart;
 mod slots;
@@ -62,6 +71,12 @@ pub use self::journal::{
     journal_needs_a_snapshot_with_a_position, journal_of_an_absent_slot, journal_survives_reopen,
     records_keep_their_order, store_racing_appends_replaces_them, store_replaces_the_journal,
     unknown_records_are_kept,
+};
+pub use self::lease::{
+    break_fences_the_holder, fenced_writes_act_as_plain_writes, journal_writes_are_fenced,
+    lapsed_lease_is_taken_after_the_delay, lease_of_a_fresh_slot,
+    one_holder_among_racing_acquirers, release_lets_the_next_holder_in, renew_keeps_the_lease,
+    stale_holder_cannot_write, tokens_never_repeat_across_crash, tokens_never_repeat_across_reopen,
 };
 pub use self::race::{versioned_counter_race, versions_name_their_values_under_concurrency};
 pub use self::restart::{
