@@ -28,6 +28,7 @@ const MAX_TTL_MILLIS: u64 = (1 << 32) * 1000;
 /// | [`key`](Self::key): `tgsession:main`  | a string: the session's bytes, exactly as stored (raw, no encoding); with a journal, the snapshot |
 /// | [`version_key`](Self::version_key): `tgsession:main#version` | a string: a 16-byte token, new with every write but an append; when the stored bytes are a snapshot with a journal position, followed by the journal's epoch (16 bytes) and base (the index of its first record, in decimal digits) |
 /// | [`journal_key`](Self::journal_key): `tgsession:main#journal` | a list: the journal's records, oldest first ([`JournalStorage`](session_core::JournalStorage)); absent when there are none |
+/// | [`lease_key`](Self::lease_key): `tgsession:main#lease` | a hash: the slot's current or last [lease](#leases) (`token`, `holder`, `expires_at`, `released`); absent until the first `acquire_lease`, then never deleted |
 ///
 /// `GET tgsession:main` reads a session stored whole by hand (a journaled session is its snapshot; `load`
 /// applies the records). The version and journal keys are the data key followed by
@@ -137,6 +138,43 @@ const MAX_TTL_MILLIS: u64 = (1 << 32) * 1000;
 /// not at all (a block cut off by a crash is dropped when the file is loaded), so a crash never leaves half
 /// an append, store or compaction. Replication to replicas is asynchronous: a failover can lose
 /// acknowledged writes.
+///
+/// # Leases
+///
+/// [`LeaseStorage`](session_core::LeaseStorage) gives one holder at a time the slot (see
+/// [`session_core::lease`]). The lease is the hash [`lease_key`](Self::lease_key), and every operation is one
+/// Lua script, so it is atomic on the server:
+///
+/// | call            | script                                                                          |
+/// |-----------------|---------------------------------------------------------------------------------|
+/// | `acquire_lease` | `TIME`, `HMGET`; refuses ([`Held`](session_core::ErrorKind::Held), naming holder and time left) while the lease is held or lapsed less than the takeover delay ago; else `HSET token holder expires_at released=0` |
+/// | `renew_lease`   | `TIME`, `HMGET`; if the token is current and not released, `HSET expires_at`; else [`Fenced`](session_core::ErrorKind::Fenced) |
+/// | `release_lease` | `HMGET`; if the token is current, `HSET released 1`                             |
+/// | `read_lease`, `break_lease` | `TIME`, `HMGET` (and for a break `HSET released 1`)                 |
+/// | `write_fenced`  | the write's own script (a fenced `store` is `store_if`'s with no condition; a fenced `delete` a script of one `DEL`), preceded by `HMGET key#lease token released`: a token that is not the hash's, or a released lease, makes it write nothing and fail with [`Fenced`](session_core::ErrorKind::Fenced) |
+///
+/// - **Clock.** Expiry and the takeover delay are measured on the server's clock (`TIME` inside the
+///   scripts; Redis 5 and later replicate the effects of such scripts), never a client's: holders' clocks
+///   may disagree. `expires_at` is in milliseconds since the Unix epoch.
+/// - **Tokens.** A new token is the greater of the last token plus 1 and the server's clock in
+///   microseconds, so it is greater than every token before, and the hash is never deleted (`delete` and
+///   the [TTL](Self::with_ttl) leave it; a few bytes per slot that ever had a lease). If the server loses
+///   the hash (a restart without persistence, a failover to a replica that had not received the last
+///   write), tokens still grow as long as the server's clock does not go back by more than the time the
+///   server was gone; with persistence (`appendonly yes`) the stored token alone guarantees it.
+/// - **Fencing.** Every write under a lease checks, in the same script, that its token is the hash's and
+///   the lease was not released (a lease that lapsed and was not taken over still accepts its holder's
+///   writes, which cannot race anyone's). Plain writes are not fenced.
+/// - **Failover caveat.** Replication is asynchronous: after a failover, a promoted replica may have lost the
+///   last lease write, so a second holder can acquire while the first still believes it holds the lease
+///   (until its next renewal fails), and both may talk to Telegram; fencing still refuses the first
+///   holder's writes once the second has the lease. A restart without persistence loses leases the same
+///   way. Run Redis with `appendonly yes` (and `appendfsync always` to survive machine crashes), and with
+///   replicas, make lease writes wait for one (`WAIT 1 <ms>` by a wrapper, or `min-replicas-to-write`), or
+///   use a longer takeover delay; a lease is only as safe as the server's persistence.
+/// - **Retries.** `acquire_lease`, `break_lease` and fenced writes are not sent again after a dropped
+///   connection (an acquisition applied twice would refuse itself); `renew_lease`, `release_lease` and
+///   `read_lease` are.
 ///
 /// # Time limits and reconnection
 ///
