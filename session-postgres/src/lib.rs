@@ -64,6 +64,8 @@
 mod config;
 mod error;
 mod journal;
+mod lease;
+mod lease_sql;
 mod migrate;
 mod ops;
 mod row;

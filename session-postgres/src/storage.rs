@@ -5,12 +5,12 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use session_core::{Slot, StorageError};
+use session_core::{FencingToken, Slot, StorageError};
 use sqlx::postgres::PgPool;
 
 use crate::config::{PostgresConfig, Server, DEFAULT_OPERATION_TIMEOUT};
 use crate::error::{map_sqlx_error, timed_out, Doing};
-use crate::sql::Statements;
+use crate::sql::{Statements, Writes};
 use crate::table::TableName;
 
 /// A session storage that keeps one slot as one row of a PostgreSQL table, and its journal as rows of a
@@ -223,6 +223,11 @@ impl PostgresStorage {
     /// The statements of the handle's table.
     pub(crate) fn statements(&self) -> &Statements {
         &self.table.statements
+    }
+
+    /// The write statements of a plain call (`fence` `None`) or of one under a lease.
+    pub(crate) fn writes(&self, fence: Option<FencingToken>) -> &Writes {
+        self.statements().writes(fence.is_some())
     }
 
     /// What operation `op` on this handle is doing, for error messages; `on_slot` says whether it concerns
