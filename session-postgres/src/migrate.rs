@@ -105,9 +105,9 @@ enum Mismatch {
 }
 
 impl PostgresStorage {
-    /// Creates the handle's schema, table and journal table if they do not exist yet, brings a table
-    /// created by an older version of this crate to the current [`SCHEMA_VERSION`], then checks that both
-    /// tables have the columns the storage needs.
+    /// Creates the handle's schema, table, journal table and lease table if they do not exist yet, brings a
+    /// table created by an older version of this crate to the current [`SCHEMA_VERSION`], then checks that
+    /// the tables have the columns the storage needs.
     ///
     /// The application **must** call this (once, at startup or from a deployment step) before using a new
     /// table, and again after upgrading to a version of this crate with a newer schema version; the storage
@@ -127,7 +127,8 @@ impl PostgresStorage {
     /// their sessions load as before, and a journal starts with the next stored snapshot. Processes of a
     /// version of this crate before the journal keep working on a migrated table, but their writes do not
     /// reset the journal: stop them before any process uses [`JournalStorage`](session_core::JournalStorage)
-    /// on the table.
+    /// on the table. Bringing a table of schema version 2 to version 3 creates the lease table only; nothing
+    /// else changes, and processes of an older version keep working (they do not take leases).
     ///
     /// # Errors
     ///
