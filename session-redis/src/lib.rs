@@ -14,7 +14,7 @@
 //!   ([`RedisStorage::version_key`]), holds a 16-byte version token, followed by the journal's epoch and base
 //!   when the stored bytes are a snapshot that starts a journal; a list, the key followed by `#journal`
 //!   ([`RedisStorage::journal_key`]), holds the journal's records. Every write sets or removes them
-//!   together, `delete` removes all three, and all carry the same TTL. Conditional writes
+//!   together, `delete` removes all three (not the lease key), and all carry the same TTL. Conditional writes
 //!   ([`store_if`](session_core::VersionedStorage::store_if)), appends and compactions each run as one Lua
 //!   script, atomically on the server. See [`RedisStorage`] for the layout and the commands.
 //! - An [`append`](session_core::JournalStorage::append) is one `EVALSHA` of two commands (`GET` the head to

@@ -36,7 +36,7 @@ const MAX_TTL_MILLIS: u64 = (1 << 32) * 1000;
 /// (`#journal`); slot names cannot contain `#`, so neither is ever the data key of another slot. Every write
 /// sets or removes all three keys together, and they carry the same TTL. The slot is present exactly when
 /// its data key exists: a version key or a list without its data key is ignored and replaced by the next
-/// write. A slot that was never written or was deleted has none of the keys.
+/// write. A slot that was never written or was deleted has none of the three (only the lease key, once it had a lease).
 ///
 /// The slot's [`Version`](session_core::Version) is the version key's value, followed by `#` and the
 /// number of records when the list holds any: an append changes it by making the list longer.
@@ -68,7 +68,7 @@ const MAX_TTL_MILLIS: u64 = (1 << 32) * 1000;
 /// without the others, and neither a conditional write nor an append can run in between. Redis runs a
 /// script atomically, so nothing can write between its checks and its writes. Every write but an append
 /// (plain `store` included) stores a new token, and an append lengthens the list, so a version read before
-/// any later write is stale. `delete` removes all keys; tokens are never reused (64 random bits per process
+/// any later write is stale. `delete` removes the three keys (the lease key stays); tokens are never reused (64 random bits per process
 /// plus a per-process counter), so a version from before a delete stays stale after the slot is written
 /// again. If the server has lost a script (after a restart, or `SCRIPT FLUSH`), it is loaded again with
 /// `SCRIPT LOAD` transparently.
