@@ -24,6 +24,10 @@
 //! bench also measures the variants of every operation **interleaved** (one call of each per round,
 //! alternating which goes first) and prints those medians too.
 //!
+//! The `lease` group measures, in the same run, a plain write against the same write under a lease
+//! (`write_fenced`, whose statement also locks the lease row `FOR SHARE`): `store-plain`/`store-fenced` of
+//! 4 KiB, `append-plain`/`append-fenced` of the 200-byte record, and `renew` (one `renew_lease`).
+//!
 //! Needs the test server: `source <(scripts/services env)` or `eval "$(scripts/services start)"`, then
 //! `CARGO_TARGET_DIR=/work/target-postgres cargo bench -p session-postgres --bench postgres`. It works in a
 //! random schema that it drops at the end.
@@ -33,10 +37,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion};
-use session_conformance::bench::{sample_value, OverheadTable, SIZES};
+use session_conformance::bench::{format_ns, median_ns, sample_value, OverheadTable, SIZES};
 use session_core::{
-    Bytes, JournalPosition, JournalStorage, Patch, Peer, PeerId, PeerKind, Record, SessionStorage,
-    Slot,
+    Bytes, FencedWrite, FencingToken, HolderId, JournalPosition, JournalStorage, LeaseRequest,
+    LeaseStorage, Patch, Peer, PeerId, PeerKind, Record, SessionStorage, Slot,
 };
 use session_postgres::sqlx::{self, AssertSqlSafe};
 use session_postgres::{PostgresConfig, PostgresStorage, TableName};
@@ -47,6 +51,15 @@ const VARIANTS: [&str; 3] = ["adapter", "direct", "v1"];
 
 /// The ways a journal record is written.
 const APPEND_VARIANTS: [&str; 3] = ["adapter", "statement", "insert"];
+
+/// The lease benchmarks: variant and the size it runs at.
+const LEASE_VARIANTS: [(&str, &str); 5] = [
+    ("store-plain", "4KiB"),
+    ("store-fenced", "4KiB"),
+    ("append-plain", "200B"),
+    ("append-fenced", "200B"),
+    ("renew", "-"),
+];
 
 /// The size of the appended record, in bytes (at least; the patch is grown to it), and its benchmark id.
 const RECORD_LEN: (&str, usize) = ("200B", 200);
@@ -78,6 +91,10 @@ struct Fixture {
     insert: String,
     /// The index of the next bare insert.
     next_index: Cell<i64>,
+    /// The lease the fenced stores of `storage` and the renewals are made under.
+    store_lease: FencingToken,
+    /// The lease the fenced appends of `appender` are made under.
+    append_lease: FencingToken,
 }
 
 impl Fixture {
@@ -94,7 +111,7 @@ impl Fixture {
         let j = table.qualified_journal();
         let bare = format!("{}.\"bare_journal\"", table.quoted_schema());
         let position = JournalPosition::start();
-        let (storage, appender) = runtime.block_on(async {
+        let (storage, appender, leases) = runtime.block_on(async {
             let storage = PostgresConfig::from_url(&url)
                 .expect("TGSESSION_POSTGRES_URL")
                 .table(table)
@@ -116,12 +133,20 @@ impl Fixture {
                 .store(Bytes::from(snapshot))
                 .await
                 .expect("store the snapshot");
-            (storage, appender)
+            let request = LeaseRequest::new(HolderId::new("bench").expect("holder"));
+            let mut leases = Vec::new();
+            for handle in [&storage, &appender] {
+                let grant = handle.acquire_lease(&request).await.expect("lease");
+                leases.push(grant.token);
+            }
+            (storage, appender, leases)
         });
         Fixture {
             runtime,
             storage,
             appender,
+            store_lease: leases[0],
+            append_lease: leases[1],
             position,
             upsert: format!(
                 "WITH up AS (\
@@ -234,6 +259,24 @@ impl Fixture {
                     .execute(pool);
                 self.runtime.block_on(query).expect("insert");
             }
+            ("lease", "store-plain") => self.run("store", "adapter", value),
+            ("lease", "append-plain") => self.run("append", "adapter", value),
+            ("lease", "store-fenced") => {
+                let write = FencedWrite::Store(value.clone());
+                let stored = self.storage.write_fenced(self.store_lease, write);
+                self.runtime.block_on(stored).expect("fenced store");
+            }
+            ("lease", "append-fenced") => {
+                let write = FencedWrite::Append(self.position.epoch, value.clone());
+                let appended = self.appender.write_fenced(self.append_lease, write);
+                self.runtime.block_on(appended).expect("fenced append");
+            }
+            ("lease", "renew") => {
+                let renewed = self
+                    .storage
+                    .renew_lease(self.store_lease, LeaseRequest::DEFAULT_TTL);
+                self.runtime.block_on(renewed).expect("renew");
+            }
             _ => unreachable!("unknown benchmark {op}/{variant}"),
         }
     }
@@ -298,6 +341,23 @@ fn bench(c: &mut Criterion, fixture: &Fixture) {
         });
     }
     group.finish();
+    let mut group = c.benchmark_group("lease");
+    for (variant, size) in LEASE_VARIANTS {
+        let value = lease_value(fixture, size);
+        group.bench_with_input(BenchmarkId::new(variant, size), &value, |b, value| {
+            b.iter(|| fixture.run("lease", variant, value));
+        });
+    }
+    group.finish();
+}
+
+/// The value a lease benchmark of `size` writes: the journal record, or a 4 KiB value.
+fn lease_value(fixture: &Fixture, size: &str) -> Bytes {
+    if size == RECORD_LEN.0 {
+        fixture.record()
+    } else {
+        sample_value(4 << 10, 0)
+    }
 }
 
 /// Prints criterion's medians of this run with the adapter's overhead, then measures the variants of every
@@ -312,6 +372,10 @@ fn report(out: &Path, fixture: &Fixture) {
         &["insert", "statement"],
     )
     .print_from_criterion(out, &["append"], &[RECORD_LEN.0]);
+    for (variant, size) in LEASE_VARIANTS {
+        let median = median_ns(out, "lease", variant, size).map_or("-".into(), format_ns);
+        println!("lease {variant:>14} {size:>5}: median {median}");
+    }
     let table = OverheadTable::new(
         "interleaved median",
         &VARIANTS,

@@ -12,6 +12,15 @@ use crate::table::TableName;
 /// The backend name carried by every error of this crate.
 pub(crate) const BACKEND: &str = "postgres";
 
+/// The operation name of `acquire_lease`.
+pub(crate) const ACQUIRE: &str = "acquire the lease of";
+/// The operation name of `renew_lease`.
+pub(crate) const RENEW: &str = "renew the lease of";
+/// The operation name of `release_lease`.
+pub(crate) const RELEASE: &str = "release the lease of";
+/// The operation name of `break_lease`.
+pub(crate) const BREAK: &str = "break the lease of";
+
 /// What a failed call was doing, for its error message: `load slot "main" in "tgsession"."sessions"`.
 #[derive(Clone, Copy)]
 pub(crate) struct Doing<'a> {
@@ -24,11 +33,20 @@ pub(crate) struct Doing<'a> {
 }
 
 impl Doing<'_> {
-    /// Whether the operation changes a slot (`store`, `store_if`, `delete`, `append`, `compact`).
+    /// Whether the operation changes a slot (`store`, `store_if`, `delete`, `append`, `compact`) or its
+    /// lease (all lease operations but reading it).
     pub(crate) fn writes(&self) -> bool {
         matches!(
             self.op,
-            "store" | "store_if" | "delete" | "append" | "compact"
+            "store"
+                | "store_if"
+                | "delete"
+                | "append"
+                | "compact"
+                | ACQUIRE
+                | RENEW
+                | RELEASE
+                | BREAK
         )
     }
 }
@@ -121,6 +139,10 @@ pub(crate) const LAYOUT: &str = "(slot text primary key, data bytea not null, ve
 pub(crate) const JOURNAL_LAYOUT: &str =
     "(slot text not null, idx bigint not null, record bytea not null, primary key (slot, idx))";
 
+/// The columns of the lease table that [`migrate`](crate::PostgresStorage::migrate) creates.
+pub(crate) const LEASE_LAYOUT: &str = "(slot text primary key, token bigint not null, holder text not \
+                                       null, expires_at timestamptz not null, released boolean not null)";
+
 /// The kind and the reason for `err`.
 fn classify(err: &sqlx::Error, table: &TableName) -> (ErrorKind, Cow<'static, str>) {
     use sqlx::Error as E;
@@ -171,9 +193,10 @@ fn classify_sqlstate(code: &str, table: &TableName) -> (ErrorKind, Cow<'static, 
         "42P01" => (
             ErrorKind::Config,
             format!(
-                "table {table} or its journal table {} does not exist; call PostgresStorage::migrate() to \
-                 create them",
-                table.qualified_journal()
+                "table {table}, its journal table {} or its lease table {} does not exist; call \
+                 PostgresStorage::migrate() to create them",
+                table.qualified_journal(),
+                table.qualified_lease()
             )
             .into(),
         ),
@@ -335,9 +358,9 @@ mod tests {
         let err = map(db("42P01"));
         assert_eq!(
             err.to_string(),
-            "postgres: configuration error: cannot load slot \"main\" in \"app\".\"tg\": table \"app\".\"tg\" \
-             or its journal table \"app\".\"tg_journal\" does not exist; call PostgresStorage::migrate() to \
-             create them"
+            "postgres: configuration error: cannot load slot \"main\" in \"app\".\"tg\": table \"app\".\"tg\", \
+             its journal table \"app\".\"tg_journal\" or its lease table \"app\".\"tg_lease\" does not exist; \
+             call PostgresStorage::migrate() to create them"
         );
         let err = map(db("3F000"));
         assert!(

@@ -5,10 +5,14 @@ use std::ops::Range;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use session_core::{Epoch, Journal, JournalPosition, JournalStorage, Record, StorageError};
+use session_core::{
+    Epoch, FencingToken, Journal, JournalPosition, JournalStorage, Record, StorageError,
+};
 use sqlx::postgres::PgPool;
 
 use crate::error::{conflict, invalid_input, Doing};
+use crate::lease::token_column;
+use crate::ops::fenced;
 use crate::row::{epoch_of, index_column, index_of};
 use crate::sql::{text, Statements};
 use crate::storage::PostgresStorage;
@@ -35,23 +39,7 @@ impl JournalStorage for PostgresStorage {
     /// checksum; the payload is not decoded), else the call fails with
     /// [`InvalidInput`](session_core::ErrorKind::InvalidInput) and nothing is written.
     async fn append(&self, epoch: Epoch, record: Bytes) -> Result<u64, StorageError> {
-        let doing = self.doing("append", true);
-        check_record(&record, epoch, doing)?;
-        let query = sqlx::query_scalar::<_, i64>(text(&self.statements().append))
-            .bind(self.slot().as_str())
-            .bind(&epoch.as_bytes()[..])
-            .bind(&record[..])
-            .fetch_optional(self.pool());
-        match self.run(doing, query).await? {
-            Some(index) => index_of(index, doing),
-            None => Err(conflict(
-                doing,
-                &format!(
-                    "the slot has no journal of {epoch:?} (it is absent, was replaced, or was stored without \
-                     a journal position); nothing was written"
-                ),
-            )),
-        }
+        self.append_under(epoch, record, None).await
     }
 
     /// One transaction: lock the row, check its epoch and that `position.next` lies between the current
@@ -63,8 +51,52 @@ impl JournalStorage for PostgresStorage {
         snapshot: Bytes,
         position: JournalPosition,
     ) -> Result<(), StorageError> {
+        self.compact_under(snapshot, position, None).await
+    }
+}
+
+impl PostgresStorage {
+    /// The append, plain or (with `fence`) under a lease.
+    pub(crate) async fn append_under(
+        &self,
+        epoch: Epoch,
+        record: Bytes,
+        fence: Option<FencingToken>,
+    ) -> Result<u64, StorageError> {
+        let doing = self.doing("append", true);
+        if let Err(invalid) = check_record(&record, epoch, doing) {
+            // A stale holder learns first that it is fenced.
+            self.fail_if_lost(doing, fence).await?;
+            return Err(invalid);
+        }
+        let query = sqlx::query_scalar::<_, i64>(text(&self.writes(fence).append))
+            .bind(self.slot().as_str())
+            .bind(&epoch.as_bytes()[..])
+            .bind(&record[..]);
+        let query = fenced(query, fence).fetch_optional(self.pool());
+        match self.run(doing, query).await? {
+            Some(index) => index_of(index, doing),
+            None => Err(self.fail_if_lost(doing, fence).await.err().unwrap_or_else(|| conflict(
+                doing,
+                &format!(
+                    "the slot has no journal of {epoch:?} (it is absent, was replaced, or was stored without \
+                     a journal position); nothing was written"
+                ),
+            ))),
+        }
+    }
+
+    /// The compaction, plain or (with `fence`) under a lease: the fence is checked, and the lease row
+    /// locked `FOR SHARE`, by the statement that locks the slot's row, so it holds until the commit.
+    pub(crate) async fn compact_under(
+        &self,
+        snapshot: Bytes,
+        position: JournalPosition,
+        fence: Option<FencingToken>,
+    ) -> Result<(), StorageError> {
         let doing = self.doing("compact", true);
         if let Some(reason) = position.mismatch(&snapshot) {
+            self.fail_if_lost(doing, fence).await?;
             return Err(invalid_input(doing, reason));
         }
         let next = index_column(position.next, doing)?;
@@ -72,16 +104,20 @@ impl JournalStorage for PostgresStorage {
             self.pool(),
             self.statements(),
             self.slot().as_str(),
+            fence,
             &snapshot,
             position.epoch,
             next,
         );
         match self.run(doing, call).await? {
             Compacted::Done => Ok(()),
-            Compacted::Absent => Err(conflict(
-                doing,
-                "the slot is absent, so it has no journal to compact; nothing was written",
-            )),
+            Compacted::Absent => {
+                self.fail_if_lost(doing, fence).await?;
+                Err(conflict(
+                    doing,
+                    "the slot is absent, so it has no journal to compact; nothing was written",
+                ))
+            }
             Compacted::OtherEpoch(found) => {
                 let found = found.as_deref().map(epoch_of);
                 Err(conflict(
@@ -145,20 +181,25 @@ enum Compacted {
     },
 }
 
-/// The compaction's transaction; nothing is written unless it returns [`Compacted::Done`].
+/// The compaction's transaction; nothing is written unless it returns [`Compacted::Done`]. With `fence`,
+/// a stale token makes the slot look absent.
 async fn compact(
     pool: &PgPool,
     statements: &Statements,
     slot: &str,
+    fence: Option<FencingToken>,
     snapshot: &[u8],
     epoch: Epoch,
     next: i64,
 ) -> Result<Compacted, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let row = sqlx::query_as::<_, (Option<Vec<u8>>, i64, i64)>(text(&statements.lock_journal))
-        .bind(slot)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let lock = statements.writes(fence.is_some()).lock_journal.clone();
+    let query = sqlx::query_as::<_, (Option<Vec<u8>>, i64, i64)>(text(&lock)).bind(slot);
+    let query = match fence {
+        Some(token) => query.bind(token_column(token)),
+        None => query,
+    };
+    let row = query.fetch_optional(&mut *tx).await?;
     let checked = match row {
         None => Err(Compacted::Absent),
         Some((current, _, _)) if current.as_deref() != Some(&epoch.as_bytes()[..]) => {

@@ -2,9 +2,9 @@
 //! that connects to the database.
 //!
 //! [`PostgresStorage`] implements [`SessionStorage`](session_core::SessionStorage),
-//! [`SessionDelete`](session_core::SessionDelete), [`VersionedStorage`](session_core::VersionedStorage) and
-//! [`JournalStorage`](session_core::JournalStorage) and passes the whole `session-conformance` suite
-//! against a real server.
+//! [`SessionDelete`](session_core::SessionDelete), [`VersionedStorage`](session_core::VersionedStorage),
+//! [`JournalStorage`](session_core::JournalStorage) and [`LeaseStorage`](session_core::LeaseStorage) and
+//! passes the whole `session-conformance` suite against a real server.
 //!
 //! - A handle is built from a [`sqlx::PgPool`] plus a [`Slot`](session_core::Slot)
 //!   ([`PostgresStorage::new`]), or from a URL ([`PostgresStorage::from_url`]) or a [`PostgresConfig`]
@@ -18,8 +18,13 @@
 //!   rows of a second table, `"tgsession"."sessions_journal"` ([`TableName::journal_table`]); the slot's
 //!   row holds the journal's epoch and its first and next index. An append is one statement; `load` returns
 //!   the snapshot with the records applied.
-//! - [`PostgresStorage::migrate`] creates the schema and both tables, and brings tables of an older
-//!   [`SCHEMA_VERSION`] up to date (version 2 added the journal). Call it explicitly, also after an
+//! - A slot's [lease](session_core::lease) (one running client per account) is its row of a third table,
+//!   `"tgsession"."sessions_lease"` ([`TableName::lease_table`]), on the server's clock (`now()`); every
+//!   lease operation is one statement (fine behind PgBouncer in transaction mode), and every write under a
+//!   lease is the write's own statement gated on the lease row (`FOR SHARE`), so a takeover and a stale
+//!   write never interleave. See [Leases](PostgresStorage#leases).
+//! - [`PostgresStorage::migrate`] creates the schema and the three tables, and brings tables of an older
+//!   [`SCHEMA_VERSION`] up to date (version 2 added the journal, version 3 the lease table). Call it explicitly, also after an
 //!   upgrade: nothing is created or changed implicitly, and a missing or outdated table is an
 //!   [`ErrorKind::Config`](session_core::ErrorKind::Config) error that says to call it. It is idempotent and
 //!   safe to run from many processes at once.
@@ -64,6 +69,8 @@
 mod config;
 mod error;
 mod journal;
+mod lease;
+mod lease_sql;
 mod migrate;
 mod ops;
 mod row;

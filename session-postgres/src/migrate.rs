@@ -7,6 +7,7 @@
 //! |---------|---------------------------------------------------------------------------------------|
 //! | 1       | the sessions table: `slot`, `data`, `version`, `updated_at`                           |
 //! | 2       | the journal: `journal_epoch`, `journal_base`, `journal_end` and the journal table     |
+//! | 3       | the lease table (`slot`, `token`, `holder`, `expires_at`, `released`)                 |
 //!
 //! The version of a table is read from its layout (which columns and tables exist), so it cannot drift from
 //! what is really there; each step is applied only when what it adds is missing.
@@ -15,7 +16,8 @@ use session_core::StorageError;
 use sqlx::postgres::PgPool;
 use sqlx::{AssertSqlSafe, Postgres, Transaction};
 
-use crate::error::{wrong_layout, JOURNAL_LAYOUT, LAYOUT};
+use crate::error::{wrong_layout, JOURNAL_LAYOUT, LAYOUT, LEASE_LAYOUT};
+use crate::lease_sql::create_lease_table;
 use crate::sql::{add_journal_columns, create_journal_table, create_schema, create_table};
 use crate::storage::PostgresStorage;
 use crate::table::TableName;
@@ -25,10 +27,12 @@ use crate::table::TableName;
 pub const MIGRATE_LOCK_KEY: i64 = i64::from_be_bytes(*b"tgsessio");
 
 /// The schema version [`PostgresStorage::migrate`] brings a table to, and that this version of the crate
-/// needs: 2, the sessions table with its journal (see [`PostgresStorage`] for the layout).
-pub const SCHEMA_VERSION: u32 = 2;
+/// needs: 3, the sessions table with its journal and its lease table (see [`PostgresStorage`] for the
+/// layout).
+pub const SCHEMA_VERSION: u32 = 3;
 
-/// Whether the schema, the table and the journal table exist (`$1` schema, `$2` table, `$3` journal table).
+/// Whether the schema, the table, the journal table and the lease table exist (`$1` schema, `$2` table, `$3`
+/// journal table, `$4` lease table).
 const EXISTS: &str = "SELECT \
      EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname::text = $1), \
      EXISTS (SELECT 1 FROM pg_catalog.pg_class c \
@@ -36,7 +40,10 @@ const EXISTS: &str = "SELECT \
              WHERE n.nspname::text = $1 AND c.relname::text = $2), \
      EXISTS (SELECT 1 FROM pg_catalog.pg_class c \
              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-             WHERE n.nspname::text = $1 AND c.relname::text = $3)";
+             WHERE n.nspname::text = $1 AND c.relname::text = $3), \
+     EXISTS (SELECT 1 FROM pg_catalog.pg_class c \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname::text = $1 AND c.relname::text = $4)";
 
 /// A table's columns: name, type, `NOT NULL`, identity (`$1` schema, `$2` table).
 const COLUMNS: &str = "SELECT a.attname::text, pg_catalog.format_type(a.atttypid, a.atttypmod), \
@@ -77,6 +84,15 @@ const JOURNAL: [Needed; 3] = [
     ("record", "bytea", true, false),
 ];
 
+/// The columns of the lease table (schema version 3).
+const LEASE: [Needed; 5] = [
+    ("slot", "text", true, false),
+    ("token", "bigint", true, false),
+    ("holder", "text", true, false),
+    ("expires_at", "timestamp with time zone", true, false),
+    ("released", "boolean", true, false),
+];
+
 /// A table that exists with another layout than the storage needs.
 #[derive(Debug, PartialEq, Eq)]
 enum Mismatch {
@@ -84,12 +100,14 @@ enum Mismatch {
     Sessions(String),
     /// The journal table; the description of its columns.
     Journal(String),
+    /// The lease table; the description of its columns.
+    Lease(String),
 }
 
 impl PostgresStorage {
-    /// Creates the handle's schema, table and journal table if they do not exist yet, brings a table
-    /// created by an older version of this crate to the current [`SCHEMA_VERSION`], then checks that both
-    /// tables have the columns the storage needs.
+    /// Creates the handle's schema, table, journal table and lease table if they do not exist yet, brings a
+    /// table created by an older version of this crate to the current [`SCHEMA_VERSION`], then checks that
+    /// the tables have the columns the storage needs.
     ///
     /// The application **must** call this (once, at startup or from a deployment step) before using a new
     /// table, and again after upgrading to a version of this crate with a newer schema version; the storage
@@ -109,7 +127,8 @@ impl PostgresStorage {
     /// their sessions load as before, and a journal starts with the next stored snapshot. Processes of a
     /// version of this crate before the journal keep working on a migrated table, but their writes do not
     /// reset the journal: stop them before any process uses [`JournalStorage`](session_core::JournalStorage)
-    /// on the table.
+    /// on the table. Bringing a table of schema version 2 to version 3 creates the lease table only; nothing
+    /// else changes, and processes of an older version keep working (they do not take leases).
     ///
     /// # Errors
     ///
@@ -127,6 +146,10 @@ impl PostgresStorage {
             Err(Mismatch::Journal(found)) => {
                 let which = format!("the journal table {}", self.table().qualified_journal());
                 Err(wrong_layout(doing, &which, JOURNAL_LAYOUT, &found))
+            }
+            Err(Mismatch::Lease(found)) => {
+                let which = format!("the lease table {}", self.table().qualified_lease());
+                Err(wrong_layout(doing, &which, LEASE_LAYOUT, &found))
             }
         }
     }
@@ -155,11 +178,12 @@ async fn apply_missing(
     tx: &mut Transaction<'_, Postgres>,
     table: &TableName,
 ) -> Result<Result<(), Mismatch>, sqlx::Error> {
-    let (schema_exists, table_exists, journal_exists) =
-        sqlx::query_as::<_, (bool, bool, bool)>(EXISTS)
+    let (schema_exists, table_exists, journal_exists, lease_exists) =
+        sqlx::query_as::<_, (bool, bool, bool, bool)>(EXISTS)
             .bind(table.schema())
             .bind(table.table())
             .bind(table.journal_table())
+            .bind(table.lease_table())
             .fetch_one(&mut **tx)
             .await?;
     if !schema_exists {
@@ -179,10 +203,15 @@ async fn apply_missing(
     if !journal_exists {
         ddl(tx, create_journal_table(table)).await?;
     }
+    if !lease_exists {
+        ddl(tx, create_lease_table(table)).await?;
+    }
     let journal = columns(tx, table.schema(), &table.journal_table()).await?;
+    let lease = columns(tx, table.schema(), &table.lease_table()).await?;
     Ok(check(&sessions, &SESSIONS_V2)
         .map_err(Mismatch::Sessions)
-        .and_then(|()| check(&journal, &JOURNAL).map_err(Mismatch::Journal)))
+        .and_then(|()| check(&journal, &JOURNAL).map_err(Mismatch::Journal))
+        .and_then(|()| check(&lease, &LEASE).map_err(Mismatch::Lease)))
 }
 
 /// Runs one DDL statement (not prepared: it is run once).

@@ -4,10 +4,14 @@
 use async_trait::async_trait;
 use bytes::Bytes;
 use session_core::{
-    Expect, SessionDelete, SessionStorage, StorageError, Version, VersionedStorage,
+    Expect, FencingToken, SessionDelete, SessionStorage, StorageError, Version, VersionedStorage,
 };
 
+use sqlx::postgres::{PgArguments, Postgres};
+use sqlx::query::QueryScalar;
+
 use crate::error::conflict;
+use crate::lease::token_column;
 use crate::row::JournalStart;
 use crate::sql::text;
 use crate::storage::PostgresStorage;
@@ -37,15 +41,7 @@ impl SessionStorage for PostgresStorage {
 
     /// One statement: the upsert, and the deletion of the slot's old journal.
     async fn store(&self, data: Bytes) -> Result<(), StorageError> {
-        let doing = self.doing("store", true);
-        let start = JournalStart::of(&data, doing)?;
-        let query = sqlx::query(text(&self.statements().upsert))
-            .bind(self.slot().as_str())
-            .bind(&data[..])
-            .bind(start.epoch())
-            .bind(start.start)
-            .execute(self.pool());
-        self.run(doing, query).await.map(drop)
+        self.store_under(data, None).await
     }
 }
 
@@ -53,10 +49,7 @@ impl SessionStorage for PostgresStorage {
 impl SessionDelete for PostgresStorage {
     /// One statement deletes the row and its journal.
     async fn delete(&self) -> Result<(), StorageError> {
-        let query = sqlx::query(text(&self.statements().delete))
-            .bind(self.slot().as_str())
-            .execute(self.pool());
-        self.run(self.doing("delete", true), query).await.map(drop)
+        self.delete_under(None).await
     }
 }
 
@@ -79,9 +72,61 @@ impl VersionedStorage for PostgresStorage {
     /// [`Conflict`](session_core::ErrorKind::Conflict). The same statement deletes the old journal when
     /// it writes.
     async fn store_if(&self, data: Bytes, expect: Expect) -> Result<Version, StorageError> {
+        self.store_if_under(data, expect, None).await
+    }
+}
+
+impl PostgresStorage {
+    /// The upsert, plain or (with `fence`) under a lease.
+    pub(crate) async fn store_under(
+        &self,
+        data: Bytes,
+        fence: Option<FencingToken>,
+    ) -> Result<(), StorageError> {
+        let doing = self.doing("store", true);
+        let start = JournalStart::of(&data, doing)?;
+        let query = sqlx::query_scalar::<_, i64>(text(&self.writes(fence).upsert))
+            .bind(self.slot().as_str())
+            .bind(&data[..])
+            .bind(start.epoch())
+            .bind(start.start);
+        let written = self
+            .run(doing, fenced(query, fence).fetch_one(self.pool()))
+            .await?;
+        if written == 0 {
+            self.fail_if_lost(doing, fence).await?;
+        }
+        Ok(())
+    }
+
+    /// The delete, plain or (with `fence`) under a lease.
+    pub(crate) async fn delete_under(
+        &self,
+        fence: Option<FencingToken>,
+    ) -> Result<(), StorageError> {
+        let doing = self.doing("delete", true);
+        let query = sqlx::query_scalar::<_, i64>(text(&self.writes(fence).delete))
+            .bind(self.slot().as_str());
+        let deleted = self
+            .run(doing, fenced(query, fence).fetch_one(self.pool()))
+            .await?;
+        if deleted == 0 {
+            // Absent (which is fine), or fenced.
+            self.fail_if_lost(doing, fence).await?;
+        }
+        Ok(())
+    }
+
+    /// The conditional write, plain or (with `fence`) under a lease.
+    pub(crate) async fn store_if_under(
+        &self,
+        data: Bytes,
+        expect: Expect,
+        fence: Option<FencingToken>,
+    ) -> Result<Version, StorageError> {
         let doing = self.doing("store_if", true);
         let start = JournalStart::of(&data, doing)?;
-        let statements = self.statements();
+        let statements = self.writes(fence);
         let (query, mismatch) = match &expect {
             Expect::Absent => (
                 sqlx::query_scalar::<_, i64>(text(&statements.insert_if_absent))
@@ -109,10 +154,25 @@ impl VersionedStorage for PostgresStorage {
                 )
             }
         };
-        match self.run(doing, query.fetch_optional(self.pool())).await? {
+        let query = fenced(query, fence).fetch_optional(self.pool());
+        match self.run(doing, query).await? {
             Some(version) => Ok(version_of(version)),
-            None => Err(conflict(doing, mismatch)),
+            None => {
+                self.fail_if_lost(doing, fence).await?;
+                Err(conflict(doing, mismatch))
+            }
         }
+    }
+}
+
+/// `query` with the fencing token bound as its last parameter, when there is one.
+pub(crate) fn fenced<'q, T>(
+    query: QueryScalar<'q, Postgres, T, PgArguments>,
+    fence: Option<FencingToken>,
+) -> QueryScalar<'q, Postgres, T, PgArguments> {
+    match fence {
+        Some(token) => query.bind(token_column(token)),
+        None => query,
     }
 }
 

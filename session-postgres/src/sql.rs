@@ -37,8 +37,27 @@ pub(crate) struct Statements {
     /// `journal_base` to `journal_end`, in order, as a `bytea[]`; `NULL` when there are none), all read in
     /// one statement, so from one snapshot.
     pub(crate) load: Arc<str>,
+    /// `$1` slot, `$2` snapshot, `$3` its position's `next`, `$4` the journal end read under the lock: the
+    /// new snapshot and journal start, a new version, and the journal rows before `$3` (and stale ones at or
+    /// past `$4`) deleted; run inside the compaction's transaction, after [`Writes::lock_journal`].
+    pub(crate) compact: Arc<str>,
+    /// The writes as they are.
+    pub(crate) plain: Writes,
+    /// The writes under a lease: each takes the lease's token as its last parameter.
+    pub(crate) fenced: Writes,
+    /// The lease's own statements.
+    pub(crate) lease: crate::lease_sql::LeaseStatements,
+}
+
+/// The writes of a slot, plain or fenced. A fenced write is the plain statement with a first CTE `fence`
+/// that selects the slot's lease row if it has the token (the statement's last parameter) and was not
+/// released, `FOR SHARE`, and every write in it gated on that row (`EXISTS (SELECT FROM fence)`, or
+/// inserting `FROM fence`): it writes nothing under a stale token, and a takeover (which updates the lease
+/// row) waits for it to commit, or makes it see the new token.
+#[derive(Debug)]
+pub(crate) struct Writes {
     /// `$1` slot, `$2` data, `$3` journal epoch (or `NULL`), `$4` journal start: insert or replace, with a
-    /// new version, and delete the slot's old journal.
+    /// new version, and delete the slot's old journal → the number of rows written (0 or 1).
     pub(crate) upsert: Arc<str>,
     /// `$1` slot, `$2` data, `$3` journal epoch, `$4` journal start: insert only if absent → `version` of
     /// the new row, no row if present.
@@ -46,7 +65,7 @@ pub(crate) struct Statements {
     /// `$1` slot, `$2` data, `$3` expected version, `$4` journal epoch, `$5` journal start → `version` of
     /// the new value, no row if it differs; the old journal is deleted with the old value.
     pub(crate) update_if_version: Arc<str>,
-    /// `$1` slot: deletes the row and its journal.
+    /// `$1` slot: deletes the row and its journal → the number of rows deleted (0 or 1).
     pub(crate) delete: Arc<str>,
     /// `$1` slot, `$2` epoch, `$3` record → the record's index; no row if the slot has no journal of that
     /// epoch (absent, replaced, or stored without one).
@@ -54,10 +73,114 @@ pub(crate) struct Statements {
     /// `$1` slot → `journal_epoch, journal_base, journal_end`, locking the row (`FOR UPDATE`); run inside the
     /// compaction's transaction.
     pub(crate) lock_journal: Arc<str>,
-    /// `$1` slot, `$2` snapshot, `$3` its position's `next`, `$4` the journal end read under the lock: the
-    /// new snapshot and journal start, a new version, and the journal rows before `$3` (and stale ones at or
-    /// past `$4`) deleted; run inside the compaction's transaction.
-    pub(crate) compact: Arc<str>,
+}
+
+/// How a write statement is gated: nothing, or the fence of a lease.
+struct Gate {
+    /// What opens the statement: `WITH ` and, fenced, the `fence` CTE.
+    with: String,
+    /// What a `WHERE` clause ends with: fenced, ` AND EXISTS (SELECT FROM fence)`.
+    and: &'static str,
+}
+
+impl Gate {
+    /// The gate of a plain write, or of a fenced one on `lease` (the qualified lease table) whose token is
+    /// parameter `$token`.
+    fn new(lease: Option<&str>, token: usize) -> Gate {
+        match lease {
+            None => Gate {
+                with: "WITH ".into(),
+                and: "",
+            },
+            Some(lease) => Gate {
+                with: format!(
+                    "WITH fence AS (SELECT FROM {lease} WHERE slot = $1 AND token = ${token} \
+                     AND NOT released FOR SHARE), "
+                ),
+                and: " AND EXISTS (SELECT FROM fence)",
+            },
+        }
+    }
+
+    /// The rows an `INSERT` inserts: `VALUES (values)`, or, fenced, `SELECT values FROM fence`.
+    fn rows(&self, values: &str) -> String {
+        if self.and.is_empty() {
+            format!("VALUES ({values})")
+        } else {
+            format!("SELECT {values} FROM fence")
+        }
+    }
+}
+
+impl Writes {
+    /// The writes on `table`; fenced on `lease` (the qualified lease table) if given.
+    fn new(table: &TableName, lease: Option<&str>) -> Writes {
+        let t = table.qualified();
+        let j = table.qualified_journal();
+        let gate = |token| Gate::new(lease, token);
+        let insert = |g: &Gate| {
+            format!(
+                "INSERT INTO {t} (slot, data, updated_at, journal_epoch, journal_base, journal_end) {}",
+                g.rows("$1, $2, now(), $3, $4, $4")
+            )
+        };
+        let (g5, g6, g2, g4) = (gate(5), gate(6), gate(2), gate(4));
+        Writes {
+            upsert: format!(
+                "{}up AS ({} \
+                 ON CONFLICT (slot) DO UPDATE SET data = EXCLUDED.data, version = EXCLUDED.version, \
+                 updated_at = EXCLUDED.updated_at, journal_epoch = EXCLUDED.journal_epoch, \
+                 journal_base = EXCLUDED.journal_base, journal_end = EXCLUDED.journal_end \
+                 RETURNING slot), \
+                 cleared AS (DELETE FROM {j} j WHERE j.slot = $1 AND EXISTS (SELECT FROM up)) \
+                 SELECT count(*) FROM up",
+                g5.with,
+                insert(&g5)
+            )
+            .into(),
+            insert_if_absent: format!(
+                "{}up AS ({} ON CONFLICT (slot) DO NOTHING RETURNING slot, version), \
+                 cleared AS (DELETE FROM {j} j WHERE j.slot = $1 AND EXISTS (SELECT FROM up)) \
+                 SELECT version FROM up",
+                g5.with,
+                insert(&g5)
+            )
+            .into(),
+            update_if_version: format!(
+                "{}up AS (\
+                 UPDATE {t} SET data = $2, version = DEFAULT, updated_at = now(), \
+                 journal_epoch = $4, journal_base = $5, journal_end = $5 \
+                 WHERE slot = $1 AND version = $3{} RETURNING slot, version), \
+                 cleared AS (DELETE FROM {j} j WHERE j.slot = $1 AND EXISTS (SELECT FROM up)) \
+                 SELECT version FROM up",
+                g6.with, g6.and
+            )
+            .into(),
+            delete: format!(
+                "{}gone AS (DELETE FROM {t} WHERE slot = $1{} RETURNING slot), \
+                 cleared AS (DELETE FROM {j} j WHERE j.slot = $1 AND EXISTS (SELECT FROM gone)) \
+                 SELECT count(*) FROM gone",
+                g2.with, g2.and
+            )
+            .into(),
+            append: format!(
+                "{}bumped AS (\
+                 UPDATE {t} SET journal_end = journal_end + 1, version = DEFAULT, updated_at = now() \
+                 WHERE slot = $1 AND journal_epoch = $2{} RETURNING journal_end - 1 AS idx) \
+                 INSERT INTO {j} (slot, idx, record) SELECT $1, idx, $3 FROM bumped \
+                 ON CONFLICT (slot, idx) DO UPDATE SET record = EXCLUDED.record \
+                 RETURNING idx",
+                g4.with, g4.and
+            )
+            .into(),
+            lock_journal: format!(
+                "{}locked AS (SELECT journal_epoch, journal_base, journal_end FROM {t} \
+                 WHERE slot = $1{} FOR UPDATE) SELECT * FROM locked",
+                g2.with, g2.and
+            )
+            .into(),
+        }
+    }
 }
 
 impl Statements {
@@ -65,6 +188,7 @@ impl Statements {
     pub(crate) fn new(table: &TableName) -> Statements {
         let t = table.qualified();
         let j = table.qualified_journal();
+        let lease = table.qualified_lease();
         Statements {
             load: format!(
                 "SELECT s.data, s.version, s.journal_epoch, s.journal_base, s.journal_end, \
@@ -74,53 +198,6 @@ impl Statements {
                  FROM {t} s WHERE s.slot = $1"
             )
             .into(),
-            upsert: format!(
-                "WITH up AS (\
-                 INSERT INTO {t} (slot, data, updated_at, journal_epoch, journal_base, journal_end) \
-                 VALUES ($1, $2, now(), $3, $4, $4) \
-                 ON CONFLICT (slot) DO UPDATE SET data = EXCLUDED.data, version = EXCLUDED.version, \
-                 updated_at = EXCLUDED.updated_at, journal_epoch = EXCLUDED.journal_epoch, \
-                 journal_base = EXCLUDED.journal_base, journal_end = EXCLUDED.journal_end \
-                 RETURNING slot) \
-                 DELETE FROM {j} j WHERE j.slot = $1 AND EXISTS (SELECT FROM up)"
-            )
-            .into(),
-            insert_if_absent: format!(
-                "WITH up AS (\
-                 INSERT INTO {t} (slot, data, updated_at, journal_epoch, journal_base, journal_end) \
-                 VALUES ($1, $2, now(), $3, $4, $4) \
-                 ON CONFLICT (slot) DO NOTHING RETURNING slot, version), \
-                 cleared AS (DELETE FROM {j} j WHERE j.slot = $1 AND EXISTS (SELECT FROM up)) \
-                 SELECT version FROM up"
-            )
-            .into(),
-            update_if_version: format!(
-                "WITH up AS (\
-                 UPDATE {t} SET data = $2, version = DEFAULT, updated_at = now(), \
-                 journal_epoch = $4, journal_base = $5, journal_end = $5 \
-                 WHERE slot = $1 AND version = $3 RETURNING slot, version), \
-                 cleared AS (DELETE FROM {j} j WHERE j.slot = $1 AND EXISTS (SELECT FROM up)) \
-                 SELECT version FROM up"
-            )
-            .into(),
-            delete: format!(
-                "WITH gone AS (DELETE FROM {t} WHERE slot = $1 RETURNING slot) \
-                 DELETE FROM {j} j WHERE j.slot = $1 AND EXISTS (SELECT FROM gone)"
-            )
-            .into(),
-            append: format!(
-                "WITH bumped AS (\
-                 UPDATE {t} SET journal_end = journal_end + 1, version = DEFAULT, updated_at = now() \
-                 WHERE slot = $1 AND journal_epoch = $2 RETURNING journal_end - 1 AS idx) \
-                 INSERT INTO {j} (slot, idx, record) SELECT $1, idx, $3 FROM bumped \
-                 ON CONFLICT (slot, idx) DO UPDATE SET record = EXCLUDED.record \
-                 RETURNING idx"
-            )
-            .into(),
-            lock_journal: format!(
-                "SELECT journal_epoch, journal_base, journal_end FROM {t} WHERE slot = $1 FOR UPDATE"
-            )
-            .into(),
             compact: format!(
                 "WITH up AS (\
                  UPDATE {t} SET data = $2, journal_base = $3, version = DEFAULT, updated_at = now() \
@@ -128,6 +205,18 @@ impl Statements {
                  DELETE FROM {j} j WHERE j.slot = $1 AND EXISTS (SELECT FROM up) AND (j.idx < $3 OR j.idx >= $4)"
             )
             .into(),
+            plain: Writes::new(table, None),
+            fenced: Writes::new(table, Some(&lease)),
+            lease: crate::lease_sql::LeaseStatements::new(&lease),
+        }
+    }
+
+    /// The writes of a plain call, or of one under a lease.
+    pub(crate) fn writes(&self, fenced: bool) -> &Writes {
+        if fenced {
+            &self.fenced
+        } else {
+            &self.plain
         }
     }
 }
@@ -190,34 +279,62 @@ mod tests {
     fn statements_quote_the_tables_and_bind_every_value() {
         let table = TableName::new("app", "tg").unwrap();
         let s = Statements::new(&table);
-        let all = [
-            &s.load,
-            &s.upsert,
-            &s.insert_if_absent,
-            &s.update_if_version,
-            &s.delete,
-            &s.append,
-            &s.lock_journal,
-            &s.compact,
-        ];
-        for sql in all {
-            assert!(sql.contains("\"app\".\"tg\""), "{sql}");
-            assert!(
-                sql.contains("slot = $1") || sql.contains("VALUES ($1, $2"),
-                "{sql}"
-            );
-            assert!(!sql.contains('\''), "no literal values: {sql}");
-        }
-        for sql in all
-            .into_iter()
-            .filter(|sql| !Arc::ptr_eq(sql, &s.lock_journal))
-        {
-            assert!(sql.contains("\"app\".\"tg_journal\""), "{sql}");
+        for fenced in [false, true] {
+            let w = s.writes(fenced);
+            let all = [
+                &s.load,
+                &w.upsert,
+                &w.insert_if_absent,
+                &w.update_if_version,
+                &w.delete,
+                &w.append,
+                &w.lock_journal,
+                &s.compact,
+            ];
+            for sql in all {
+                assert!(sql.contains("\"app\".\"tg\""), "{sql}");
+                assert!(sql.contains("slot = $1") || sql.contains("$1, $2"), "{sql}");
+                assert!(!sql.contains('\''), "no literal values: {sql}");
+            }
+            for sql in all
+                .into_iter()
+                .filter(|sql| !Arc::ptr_eq(sql, &w.lock_journal))
+            {
+                assert!(sql.contains("\"app\".\"tg_journal\""), "{sql}");
+            }
         }
         assert!(create_table(&table).starts_with("CREATE TABLE IF NOT EXISTS \"app\".\"tg\" ("));
         assert!(create_journal_table(&table)
             .starts_with("CREATE TABLE IF NOT EXISTS \"app\".\"tg_journal\" ("));
         assert!(add_journal_columns(&table).starts_with("ALTER TABLE \"app\".\"tg\" ADD COLUMN"));
         assert_eq!(create_schema(&table), "CREATE SCHEMA IF NOT EXISTS \"app\"");
+    }
+
+    #[test]
+    fn fenced_writes_are_the_plain_ones_gated_on_the_lease_row() {
+        let s = Statements::new(&TableName::new("app", "tg").unwrap());
+        let pairs = [
+            (&s.plain.upsert, &s.fenced.upsert, "$5"),
+            (&s.plain.insert_if_absent, &s.fenced.insert_if_absent, "$5"),
+            (
+                &s.plain.update_if_version,
+                &s.fenced.update_if_version,
+                "$6",
+            ),
+            (&s.plain.delete, &s.fenced.delete, "$2"),
+            (&s.plain.append, &s.fenced.append, "$4"),
+            (&s.plain.lock_journal, &s.fenced.lock_journal, "$2"),
+        ];
+        for (plain, fenced, token) in pairs {
+            assert!(!plain.contains("fence"), "{plain}");
+            assert!(
+                fenced.starts_with(&format!(
+                    "WITH fence AS (SELECT FROM \"app\".\"tg_lease\" WHERE slot = $1 AND token = {token} \
+                     AND NOT released FOR SHARE), "
+                )),
+                "{fenced}"
+            );
+            assert!(fenced.contains("FROM fence"), "{fenced}");
+        }
     }
 }

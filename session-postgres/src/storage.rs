@@ -5,12 +5,12 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use session_core::{Slot, StorageError};
+use session_core::{FencingToken, Slot, StorageError};
 use sqlx::postgres::PgPool;
 
 use crate::config::{PostgresConfig, Server, DEFAULT_OPERATION_TIMEOUT};
 use crate::error::{map_sqlx_error, timed_out, Doing};
-use crate::sql::Statements;
+use crate::sql::{Statements, Writes};
 use crate::table::TableName;
 
 /// A session storage that keeps one slot as one row of a PostgreSQL table, and its journal as rows of a
@@ -22,7 +22,7 @@ use crate::table::TableName;
 /// [`TableName`] and [`TableName::journal_table`]) are created by [`migrate`](Self::migrate), which the
 /// application **must** call once before using them, and again after an upgrade that raises
 /// [`SCHEMA_VERSION`](crate::SCHEMA_VERSION); no call creates or changes anything implicitly. Schema
-/// version 2:
+/// version 3:
 ///
 /// ```sql
 /// CREATE TABLE "tgsession"."sessions" (
@@ -39,6 +39,13 @@ use crate::table::TableName;
 ///     idx    bigint NOT NULL,
 ///     record bytea NOT NULL,
 ///     PRIMARY KEY (slot, idx)
+/// );
+/// CREATE TABLE "tgsession"."sessions_lease" (      -- schema version 3: the leases
+///     slot       text PRIMARY KEY,
+///     token      bigint NOT NULL,                  -- the fencing token of the last acquisition
+///     holder     text NOT NULL,
+///     expires_at timestamptz NOT NULL,             -- server clock
+///     released   boolean NOT NULL
 /// );
 /// ```
 ///
@@ -97,6 +104,37 @@ use crate::table::TableName;
 ///
 /// Processes of a version of this crate before the journal (schema version 1) may keep reading and writing
 /// a migrated table, but their writes do not reset the journal; stop them before using the journal.
+///
+/// # Leases
+///
+/// [`LeaseStorage`](session_core::LeaseStorage) (one running client per account, see
+/// [`session_core::lease`]) keeps a slot's lease as its row of the lease table
+/// ([`TableName::lease_table`]). Every operation is **one statement**, on the server's clock (`now()`),
+/// without session state (no advisory lock, no prepared transaction), so it works behind PgBouncer in
+/// transaction mode:
+///
+/// - `acquire_lease`: `INSERT ... ON CONFLICT (slot) DO UPDATE SET token = token + 1, ... WHERE released
+///   OR expires_at + <takeover delay> <= now() RETURNING token`. The row lock orders racing acquisitions;
+///   each re-checks the condition on the row the one before wrote, so one wins. No row returned means held:
+///   a second statement, only then, reads the row for the [`Held`](session_core::ErrorKind::Held) error
+///   (the first one's snapshot may predate the racer it waited for).
+/// - `renew_lease`, `release_lease`: one `UPDATE ... WHERE slot = $1 AND token = $2` (and `NOT released`
+///   for a renewal; no row is [`Fenced`](session_core::ErrorKind::Fenced)); `break_lease`: one statement
+///   that locks the row, releases it and returns it as it was; `read_lease`: one `SELECT`.
+/// - **Fencing.** A write under a lease (`write_fenced`) is the write's own statement (for a compaction,
+///   the statement of its transaction that locks the slot's row) with a first CTE `fence`, `SELECT FROM
+///   <lease table> WHERE slot = $1 AND token = $n AND NOT released FOR SHARE`, and its writes gated on it.
+///   A stale token writes nothing; an acquisition or renewal, which updates the lease row, waits for a
+///   fenced write in flight to commit, and a write that waited for a takeover sees the new token. When a
+///   fenced write wrote nothing, one read of the lease row tells [`Fenced`](session_core::ErrorKind::Fenced)
+///   (the token is no longer current, and never will be again) from the write's own conflict.
+/// - **Tokens.** The row is never deleted (`delete` keeps it), and `token + 1` is committed like any
+///   write, so tokens never repeat, also across restarts and crashes (as durable as `synchronous_commit`
+///   makes commits, see below). With asynchronous replication, a failover to a standby that had not
+///   received the last lease write can hand out a lease twice: use synchronous replication for the lease
+///   table's database, or a takeover delay longer than a failover.
+/// - A lease that lapsed and was not taken over still accepts its holder's writes (no one else can
+///   write); plain writes are not fenced.
 ///
 /// # Durability
 ///
@@ -223,6 +261,11 @@ impl PostgresStorage {
     /// The statements of the handle's table.
     pub(crate) fn statements(&self) -> &Statements {
         &self.table.statements
+    }
+
+    /// The write statements of a plain call (`fence` `None`) or of one under a lease.
+    pub(crate) fn writes(&self, fence: Option<FencingToken>) -> &Writes {
+        self.statements().writes(fence.is_some())
     }
 
     /// What operation `op` on this handle is doing, for error messages; `on_slot` says whether it concerns

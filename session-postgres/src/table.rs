@@ -105,13 +105,40 @@ impl TableName {
     /// # Ok::<(), session_core::StorageError>(())
     /// ```
     pub fn journal_table(&self) -> String {
-        const SUFFIX: &str = "_journal";
-        if self.table.len() + SUFFIX.len() <= Self::MAX_LEN {
-            return format!("{}{SUFFIX}", self.table);
+        self.companion("_journal")
+    }
+
+    /// The name of the table that holds the [leases](session_core::LeaseStorage) of the slots in this
+    /// table, unquoted: the table's name followed by `_lease` (`sessions_lease`), in the same schema. A name
+    /// too long for that (over 57 bytes) is cut to its first 40 bytes and followed by `_lease_` and the same
+    /// 16 hexadecimal digits as [`journal_table`](Self::journal_table), so the result is at most 63 bytes.
+    ///
+    /// ```
+    /// use session_postgres::TableName;
+    ///
+    /// assert_eq!(TableName::default().lease_table(), "sessions_lease");
+    /// assert_eq!(TableName::new("app", "t".repeat(63))?.lease_table().len(), 63);
+    /// # Ok::<(), session_core::StorageError>(())
+    /// ```
+    pub fn lease_table(&self) -> String {
+        self.companion("_lease")
+    }
+
+    /// The schema-qualified lease table ([`lease_table`](Self::lease_table)), quoted for SQL:
+    /// `"tgsession"."sessions_lease"`.
+    pub fn qualified_lease(&self) -> String {
+        format!("{}.{}", quote(&self.schema), quote(&self.lease_table()))
+    }
+
+    /// The table's name followed by `suffix`, or, when that is too long, as much of the name as fits before
+    /// `suffix`, `_` and 16 hexadecimal digits of a hash of the whole name.
+    fn companion(&self, suffix: &str) -> String {
+        if self.table.len() + suffix.len() <= Self::MAX_LEN {
+            return format!("{}{suffix}", self.table);
         }
-        // 38 + "_journal_" (9) + 16 hex digits = 63. Validated names are ASCII, so any byte is a boundary.
-        let prefix = &self.table[..38];
-        format!("{prefix}{SUFFIX}_{:016x}", fnv1a(self.table.as_bytes()))
+        // Validated names are ASCII, so any byte is a boundary.
+        let prefix = &self.table[..Self::MAX_LEN - suffix.len() - 1 - 16];
+        format!("{prefix}{suffix}_{:016x}", fnv1a(self.table.as_bytes()))
     }
 
     /// The schema-qualified journal table ([`journal_table`](Self::journal_table)), quoted for SQL:
@@ -235,6 +262,11 @@ mod tests {
         let table = TableName::new("app", "tg").unwrap();
         assert_eq!(table.journal_table(), "tg_journal");
         assert_eq!(table.qualified_journal(), "\"app\".\"tg_journal\"");
+        assert_eq!(table.qualified_lease(), "\"app\".\"tg_lease\"");
+        let long = TableName::new("s", "b".repeat(60)).unwrap();
+        assert!(long
+            .lease_table()
+            .starts_with(&format!("{}_lease_", "b".repeat(40))));
         let edge = "a".repeat(55);
         assert_eq!(
             TableName::new("s", edge.as_str()).unwrap().journal_table(),

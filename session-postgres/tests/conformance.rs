@@ -61,5 +61,5 @@ mod server {
         }
     }
 
-    conformance_tests!(PgHarness::new(), delete, versioned, journal);
+    conformance_tests!(PgHarness::new(), delete, versioned, journal, lease);
 }

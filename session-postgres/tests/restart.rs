@@ -2,7 +2,8 @@
 //! `Timeout`, and once it is back the same handle works again without being rebuilt.
 //!
 //! This stops the shared test server, so it lives in a test binary of its own (cargo runs test binaries one
-//! after another) and restarts the server even when it fails.
+//! after another), its tests take turns, and it restarts the server even when it fails. The lease row, like
+//! the data, survives the restart.
 
 mod common;
 
@@ -13,10 +14,14 @@ mod server {
 
     use session_conformance::services;
     use session_core::{
-        Bytes, ErrorKind, Expect, SessionDelete, SessionStorage, StorageError, VersionedStorage,
+        Bytes, ErrorKind, Expect, FencedWrite, HolderId, LeaseRequest, LeaseState, LeaseStorage,
+        SessionDelete, SessionStorage, StorageError, VersionedStorage,
     };
 
     use crate::common::{slot_of, Scratch};
+
+    /// The tests of this file stop the server: one at a time.
+    static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
     /// The longest a call may take while the server is down.
     const PROMPTLY: Duration = Duration::from_secs(5);
@@ -71,6 +76,7 @@ mod server {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_same_handle_works_after_a_server_restart() {
+        let _serial = SERIAL.lock().await;
         let scratch = Scratch::new("restart");
         let storage = scratch
             .config()
@@ -113,5 +119,37 @@ mod server {
         assert_eq!(data, Bytes::from_static(b"again"));
         assert_ne!(current, next);
         drop(server);
+    }
+
+    /// The lease row survives the restart: the holder keeps its lease and can write, and the next
+    /// acquisition gets a greater token.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn leases_and_tokens_survive_a_server_restart() {
+        let _serial = SERIAL.lock().await;
+        let scratch = Scratch::new("lrestart");
+        let storage = scratch
+            .config()
+            .connect_timeout(Duration::from_secs(1))
+            .operation_timeout(Duration::from_secs(3))
+            .open(slot_of("main"))
+            .unwrap();
+        storage.migrate().await.unwrap();
+        let request = LeaseRequest::new(HolderId::new("before").unwrap());
+        let before = storage.acquire_lease(&request).await.unwrap();
+
+        let server = tokio::task::spawn_blocking(Stopped::stop).await.unwrap();
+        fails_promptly("read_lease", storage.read_lease()).await;
+        drop(server);
+
+        let info = storage.read_lease().await.unwrap().unwrap();
+        assert_eq!(info.token, before.token);
+        assert!(matches!(info.state, LeaseState::Held { .. }), "{info:?}");
+        storage
+            .write_fenced(before.token, FencedWrite::Store(Bytes::from_static(b"x")))
+            .await
+            .expect("the holder still holds the lease after the restart");
+        storage.release_lease(before.token).await.unwrap();
+        let after = storage.acquire_lease(&request).await.unwrap();
+        assert!(after.token > before.token);
     }
 }

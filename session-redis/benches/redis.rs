@@ -6,6 +6,7 @@
 //! | `adapter`  | `RedisStorage::store` (`MSET key value key#version token`)   | `RedisStorage::load` (`GET`) |
 //! | `driver`   | `SET key value`                                              | `GET key`                    |
 //! | `store_if` | `RedisStorage::store_if` with the current version (the Lua script), for reference | |
+//! | `fenced`   | `write_fenced(token, Store)` under a lease (the fenced store script: `HMGET` of the lease hash, then the writes) | |
 //!
 //! and for a journal append of a ~200-byte record (an encoded patch of a few peers):
 //!
@@ -13,6 +14,9 @@
 //! |------------|---------------------------------------------------------------------------------------|
 //! | `adapter`  | `RedisStorage::append` (`EVALSHA` of the append script: `GET` the head, `RPUSH`)     |
 //! | `driver`   | `RPUSH list record` of the same bytes                                                 |
+//! | `fenced`   | `write_fenced(token, Append)`: the append script after the lease check                |
+//!
+//! and `lease/renew/-`: one `renew_lease` (the renew script).
 //!
 //! Criterion measures each variant in turn. On a busy machine the load changes between those runs, so the
 //! bench also measures adapter and driver **interleaved** (one call of each per round, alternating which
@@ -28,20 +32,27 @@ use criterion::{BenchmarkId, Criterion};
 use session_conformance::bench::{median_ns, sample_value, OverheadTable, SIZES};
 use session_conformance::services::setting;
 use session_core::{
-    Bytes, Epoch, Expect, JournalPosition, JournalStorage, Patch, Peer, PeerId, PeerKind, Record,
-    Session, SessionStorage, Slot, Version, VersionedStorage,
+    Bytes, Epoch, Expect, FencedWrite, FencingToken, HolderId, JournalPosition, JournalStorage,
+    LeaseRequest, LeaseStorage, Patch, Peer, PeerId, PeerKind, Record, Session, SessionStorage,
+    Slot, Version, VersionedStorage,
 };
 use session_redis::{redis, RedisStorage};
 use tokio::runtime::Runtime;
 
 /// The operations, each with the variants measured for it.
 const OPS: [(&str, &[&str]); 2] = [
-    ("store", &["adapter", "driver", "store_if"]),
+    ("store", &["adapter", "driver", "store_if", "fenced"]),
     ("load", &["adapter", "driver"]),
 ];
 
 /// The journal append benchmark: its name and the size it runs at.
 const APPEND: (&str, &str) = ("append", "200B");
+
+/// The variants of the append benchmark.
+const APPEND_VARIANTS: [&str; 3] = ["adapter", "driver", "fenced"];
+
+/// The lease renewal benchmark: its group, variant and size.
+const RENEW: (&str, &str, &str) = ("lease", "renew", "-");
 
 /// Everything one benchmark needs: a runtime, the adapter, and the keys the driver commands use.
 struct Fixture {
@@ -54,6 +65,8 @@ struct Fixture {
     version: Cell<Option<Version>>,
     /// The epoch of the journal the appends go to, once [`start_journal`](Self::start_journal) started it.
     epoch: Cell<Option<Epoch>>,
+    /// The token of the lease the fenced writes and renewals are made under.
+    lease: FencingToken,
 }
 
 impl Fixture {
@@ -69,7 +82,13 @@ impl Fixture {
         let storage = runtime
             .block_on(RedisStorage::connect(&url, slot))
             .expect("connect to the Redis server");
+        let request = LeaseRequest::new(HolderId::new("bench").expect("holder"));
+        let lease = runtime
+            .block_on(storage.acquire_lease(&request))
+            .expect("acquire the lease")
+            .token;
         Fixture {
+            lease,
             runtime,
             storage,
             driver_key: format!("tgsession-bench-driver:{run}"),
@@ -85,6 +104,18 @@ impl Fixture {
         self.runtime.block_on(async {
             match (op, variant) {
                 ("store", "adapter") => self.storage.store(value.clone()).await.expect("store"),
+                ("store", "fenced") => self
+                    .storage
+                    .write_fenced(self.lease, FencedWrite::Store(value.clone()))
+                    .await
+                    .map(drop)
+                    .expect("fenced store"),
+                ("lease", "renew") => self
+                    .storage
+                    .renew_lease(self.lease, LeaseRequest::DEFAULT_TTL)
+                    .await
+                    .map(drop)
+                    .expect("renew"),
                 ("store", "driver") => redis::cmd("SET")
                     .arg(&self.driver_key)
                     .arg(&value[..])
@@ -122,6 +153,14 @@ impl Fixture {
                         .append(epoch, value.clone())
                         .await
                         .expect("append");
+                }
+                ("append", "fenced") => {
+                    let epoch = self.epoch.get().expect("a journal started");
+                    self.storage
+                        .write_fenced(self.lease, FencedWrite::Append(epoch, value.clone()))
+                        .await
+                        .map(drop)
+                        .expect("fenced append");
                 }
                 ("append", "driver") => redis::cmd("RPUSH")
                     .arg(&self.driver_list)
@@ -174,7 +213,8 @@ impl Fixture {
                 .arg(&self.driver_list)
                 .arg(self.storage.key())
                 .arg(self.storage.version_key())
-                .arg(self.storage.journal_key());
+                .arg(self.storage.journal_key())
+                .arg(self.storage.lease_key());
             cmd.query_async::<()>(&mut manager).await.expect("DEL");
         });
     }
@@ -222,12 +262,18 @@ fn bench(c: &mut Criterion, fixture: &Fixture) {
     let (op, size) = APPEND;
     let record = fixture.start_journal();
     let mut group = c.benchmark_group(op);
-    for variant in ["adapter", "driver"] {
+    for variant in APPEND_VARIANTS {
         let id = BenchmarkId::new(variant, size);
         group.bench_with_input(id, &record, |b, record| {
             b.iter(|| fixture.run(op, variant, record));
         });
     }
+    group.finish();
+    let (lease, renew, size) = RENEW;
+    let mut group = c.benchmark_group(lease);
+    group.bench_function(BenchmarkId::new(renew, size), |b| {
+        b.iter(|| fixture.run(lease, renew, &Bytes::new()));
+    });
     group.finish();
 }
 
@@ -236,18 +282,17 @@ fn bench(c: &mut Criterion, fixture: &Fixture) {
 fn report(out: &Path, fixture: &Fixture) {
     let ops = OPS.map(|(op, _)| op);
     let (append, append_size) = APPEND;
-    let criterion_table = OverheadTable::new(
-        "median per call",
-        &["adapter", "driver", "store_if"],
-        "adapter",
-        &["driver"],
-    );
+    let columns = ["adapter", "driver", "store_if", "fenced"];
+    let criterion_table = OverheadTable::new("median per call", &columns, "adapter", &["driver"]);
     criterion_table.print_from_criterion(out, &ops, &SIZES.map(|(size, _)| size));
-    let medians: Vec<Option<f64>> = ["adapter", "driver", "store_if"]
+    let medians: Vec<Option<f64>> = columns
         .iter()
         .map(|variant| median_ns(out, append, variant, append_size))
         .collect();
     criterion_table.print_row(append, append_size, &medians);
+    let (lease, renew, size) = RENEW;
+    let renewal = median_ns(out, lease, renew, size);
+    println!("lease renewal: median {renewal:?} ns");
     let table = OverheadTable::new(
         "interleaved median",
         &["adapter", "driver"],

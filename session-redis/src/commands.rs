@@ -3,11 +3,11 @@
 
 use redis::aio::ConnectionLike;
 use redis::{Cmd, ErrorKind as RedisKind, Pipeline, RedisResult, Script, ServerErrorKind, Value};
-use session_core::JournalPosition;
+use session_core::{FencingToken, JournalPosition};
 
-use crate::scripts::{APPEND, COMPACT, STORE_IF};
+use crate::scripts::{WriteScript, APPEND, COMPACT, DELETE, STORE_IF};
 
-/// The three keys of a slot.
+/// The keys of a slot.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Keys<'a> {
     /// The key whose string value is the session's bytes (the snapshot, when it has a journal).
@@ -16,11 +16,15 @@ pub(crate) struct Keys<'a> {
     pub(crate) version: &'a [u8],
     /// The list of the journal's records.
     pub(crate) journal: &'a [u8],
+    /// The hash of the slot's lease ([`crate::lease_scripts`]).
+    pub(crate) lease: &'a [u8],
 }
 
 /// What a conditional write expects the slot to hold.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Condition<'a> {
+    /// Anything: a plain store (under a lease).
+    Any,
     /// Nothing: the data key does not exist.
     Absent,
     /// A value of this version ([`crate::head::version`]).
@@ -106,21 +110,23 @@ pub(crate) fn store(keys: Keys<'_>, data: &[u8], version: &[u8], ttl_millis: u64
 }
 
 /// `EVALSHA` of the conditional write script: store `data` with the version value `version` if `condition`
-/// holds.
+/// holds (and, with `fence`, the lease is current).
 pub(crate) fn store_if(
     keys: Keys<'_>,
     data: &[u8],
     version: &[u8],
     ttl_millis: u64,
     condition: Condition<'_>,
+    fence: Option<FencingToken>,
 ) -> Request {
-    let mut cmd = evalsha(&STORE_IF, keys);
-    cmd.arg(data).arg(version).arg(ttl_millis);
-    match condition {
-        Condition::Absent => cmd.arg("absent"),
-        Condition::Version(expected) => cmd.arg("version").arg(expected),
-    };
-    Request::Script(&STORE_IF, cmd)
+    write_script(&STORE_IF, keys, fence, |cmd| {
+        cmd.arg(data).arg(version).arg(ttl_millis);
+        match condition {
+            Condition::Any => cmd.arg("any"),
+            Condition::Absent => cmd.arg("absent"),
+            Condition::Version(expected) => cmd.arg("version").arg(expected),
+        };
+    })
 }
 
 /// `DEL data version journal`.
@@ -130,43 +136,89 @@ pub(crate) fn delete(keys: Keys<'_>) -> Request {
     Request::Command(cmd)
 }
 
-/// `EVALSHA` of the append script: push `record` onto the journal if it is of `epoch`.
-pub(crate) fn append(keys: Keys<'_>, epoch: &[u8; 16], record: &[u8], ttl_millis: u64) -> Request {
-    let mut cmd = evalsha(&APPEND, keys);
-    cmd.arg(&epoch[..]).arg(record).arg(ttl_millis);
-    Request::Script(&APPEND, cmd)
+/// `EVALSHA` of the fenced delete script: `DEL data version journal` if the lease of `fence` is current.
+pub(crate) fn delete_fenced(keys: Keys<'_>, fence: FencingToken) -> Request {
+    write_script(&DELETE, keys, Some(fence), |_| {})
+}
+
+/// `EVALSHA` of the append script: push `record` onto the journal if it is of `epoch` (and, with `fence`,
+/// the lease is current).
+pub(crate) fn append(
+    keys: Keys<'_>,
+    epoch: &[u8; 16],
+    record: &[u8],
+    ttl_millis: u64,
+    fence: Option<FencingToken>,
+) -> Request {
+    write_script(&APPEND, keys, fence, |cmd| {
+        cmd.arg(&epoch[..]).arg(record).arg(ttl_millis);
+    })
 }
 
 /// `EVALSHA` of the compaction script: replace the snapshot with `snapshot` at `position`, with the version
-/// value `version`, and drop the records before `position.next`.
+/// value `version`, and drop the records before `position.next` (with `fence`, if the lease is current).
 pub(crate) fn compact(
     keys: Keys<'_>,
     snapshot: &[u8],
     version: &[u8],
     position: JournalPosition,
     ttl_millis: u64,
+    fence: Option<FencingToken>,
 ) -> Request {
-    let mut cmd = evalsha(&COMPACT, keys);
-    cmd.arg(snapshot)
-        .arg(version)
-        .arg(&position.epoch.as_bytes()[..])
-        .arg(position.next / DECIMAL_SPLIT)
-        .arg(position.next % DECIMAL_SPLIT)
-        .arg(ttl_millis);
-    Request::Script(&COMPACT, cmd)
+    write_script(&COMPACT, keys, fence, |cmd| {
+        cmd.arg(snapshot)
+            .arg(version)
+            .arg(&position.epoch.as_bytes()[..])
+            .arg(position.next / DECIMAL_SPLIT)
+            .arg(position.next % DECIMAL_SPLIT)
+            .arg(ttl_millis);
+    })
+}
+
+/// `EVALSHA` of the lease script `script` on the lease hash of `keys`, with `args`.
+pub(crate) fn lease(script: &'static Script, keys: Keys<'_>, args: &[&[u8]]) -> Request {
+    let mut cmd = redis::cmd("EVALSHA");
+    cmd.arg(script.get_hash()).arg(1).arg(keys.lease);
+    for arg in args {
+        cmd.arg(*arg);
+    }
+    Request::Script(script, cmd)
 }
 
 /// The compaction script takes `next` as `next / DECIMAL_SPLIT` and `next % DECIMAL_SPLIT`, each exact in a
 /// Lua number.
 const DECIMAL_SPLIT: u64 = 1_000_000_000;
 
-/// `EVALSHA <sha> 3 data version journal`, for the script's own arguments to follow.
-fn evalsha(script: &Script, keys: Keys<'_>) -> Cmd {
+/// `EVALSHA <sha> 3 data version journal <args>` of the plain variant of `script`, or, with `fence`,
+/// `EVALSHA <sha> 4 data version journal lease <token> <args>` of its fenced variant; `args` adds the
+/// body's own arguments.
+fn write_script(
+    script: &'static WriteScript,
+    keys: Keys<'_>,
+    fence: Option<FencingToken>,
+    args: impl FnOnce(&mut Cmd),
+) -> Request {
+    let variant = if fence.is_some() {
+        &script.fenced
+    } else {
+        &script.plain
+    };
     let mut cmd = redis::cmd("EVALSHA");
-    cmd.arg(script.get_hash())
-        .arg(3)
-        .arg(keys.data)
-        .arg(keys.version)
-        .arg(keys.journal);
-    cmd
+    cmd.arg(variant.get_hash());
+    match fence {
+        None => cmd
+            .arg(3)
+            .arg(keys.data)
+            .arg(keys.version)
+            .arg(keys.journal),
+        Some(token) => cmd
+            .arg(4)
+            .arg(keys.data)
+            .arg(keys.version)
+            .arg(keys.journal)
+            .arg(keys.lease)
+            .arg(token.get()),
+    };
+    args(&mut cmd);
+    Request::Script(variant, cmd)
 }

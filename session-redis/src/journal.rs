@@ -3,14 +3,13 @@
 
 use async_trait::async_trait;
 use session_core::{
-    run_blocking, Bytes, CodecError, Epoch, ErrorKind, Journal, JournalPosition, JournalStorage,
-    StorageError,
+    run_blocking, Bytes, CodecError, Epoch, ErrorKind, FencingToken, Journal, JournalPosition,
+    JournalStorage, StorageError,
 };
 
 use crate::commands;
 use crate::error::BACKEND;
 use crate::head::{journal_head, position_of, version_value};
-use crate::ops::{Effect, Repeat};
 use crate::reply::{self, Refusal, Stored};
 use crate::storage::RedisStorage;
 use crate::token::next_token;
@@ -115,15 +114,7 @@ impl JournalStorage for RedisStorage {
     /// longer list is the slot's new version. A call that timed out or lost its connection is not repeated
     /// (the record might be pushed twice); its error says that its outcome is unknown.
     async fn append(&self, epoch: Epoch, record: Bytes) -> Result<u64, StorageError> {
-        const OP: &str = "append";
-        let request = commands::append(self.keys(), epoch.as_bytes(), &record, self.ttl_millis());
-        let reply = self
-            .send(OP, &request, Repeat::OnlyIfUnsent, Effect::Writes)
-            .await?;
-        match reply::appended(reply).map_err(|err| self.fail(OP, err))? {
-            Ok(index) => Ok(index),
-            Err(why) => Err(self.refused(OP, why, JournalPosition { epoch, next: 0 })),
-        }
+        self.append_under(epoch, record, None).await
     }
 
     /// Checks that `snapshot` names `position` (else [`ErrorKind::InvalidInput`], nothing sent), then one
@@ -134,6 +125,40 @@ impl JournalStorage for RedisStorage {
         &self,
         snapshot: Bytes,
         position: JournalPosition,
+    ) -> Result<(), StorageError> {
+        self.compact_under(snapshot, position, None).await
+    }
+}
+
+impl RedisStorage {
+    /// The append, plain or (with `fence`) under a lease.
+    pub(crate) async fn append_under(
+        &self,
+        epoch: Epoch,
+        record: Bytes,
+        fence: Option<FencingToken>,
+    ) -> Result<u64, StorageError> {
+        const OP: &str = "append";
+        let request = commands::append(
+            self.keys(),
+            epoch.as_bytes(),
+            &record,
+            self.ttl_millis(),
+            fence,
+        );
+        let reply = self.send_script(OP, &request, fence).await?;
+        match reply::appended(reply).map_err(|err| self.fail(OP, err))? {
+            Ok(index) => Ok(index),
+            Err(why) => Err(self.refused(OP, why, JournalPosition { epoch, next: 0 })),
+        }
+    }
+
+    /// The compaction, plain or (with `fence`) under a lease.
+    pub(crate) async fn compact_under(
+        &self,
+        snapshot: Bytes,
+        position: JournalPosition,
+        fence: Option<FencingToken>,
     ) -> Result<(), StorageError> {
         const OP: &str = "compact";
         if let Some(reason) = position.mismatch(&snapshot) {
@@ -150,10 +175,9 @@ impl JournalStorage for RedisStorage {
             &version,
             position,
             self.ttl_millis(),
+            fence,
         );
-        let reply = self
-            .send(OP, &request, Repeat::OnlyIfUnsent, Effect::Writes)
-            .await?;
+        let reply = self.send_script(OP, &request, fence).await?;
         match reply::compacted(reply).map_err(|err| self.fail(OP, err))? {
             Ok(()) => Ok(()),
             Err(why) => Err(self.refused(OP, why, position)),

@@ -2,9 +2,9 @@
 //! every worker that connects to the server, with an optional journal of small changes in a Redis list.
 //!
 //! [`RedisStorage`] implements [`SessionStorage`](session_core::SessionStorage),
-//! [`SessionDelete`](session_core::SessionDelete), [`VersionedStorage`](session_core::VersionedStorage) and
-//! [`JournalStorage`](session_core::JournalStorage), and passes the whole `session-conformance` suite against
-//! a real server.
+//! [`SessionDelete`](session_core::SessionDelete), [`VersionedStorage`](session_core::VersionedStorage),
+//! [`JournalStorage`](session_core::JournalStorage) and [`LeaseStorage`](session_core::LeaseStorage), and
+//! passes the whole `session-conformance` suite against a real server.
 //!
 //! - A handle is built from a [`redis::aio::ConnectionManager`] plus a [`Slot`](session_core::Slot)
 //!   ([`RedisStorage::new`]), or from a URL ([`RedisStorage::connect`]). The slot's session lives under the
@@ -14,11 +14,16 @@
 //!   ([`RedisStorage::version_key`]), holds a 16-byte version token, followed by the journal's epoch and base
 //!   when the stored bytes are a snapshot that starts a journal; a list, the key followed by `#journal`
 //!   ([`RedisStorage::journal_key`]), holds the journal's records. Every write sets or removes them
-//!   together, `delete` removes all three, and all carry the same TTL. Conditional writes
+//!   together, `delete` removes all three (not the lease key), and all carry the same TTL. Conditional writes
 //!   ([`store_if`](session_core::VersionedStorage::store_if)), appends and compactions each run as one Lua
 //!   script, atomically on the server. See [`RedisStorage`] for the layout and the commands.
 //! - An [`append`](session_core::JournalStorage::append) is one `EVALSHA` of two commands (`GET` the head to
 //!   check the epoch, `RPUSH` the record); `load` returns the snapshot with the records applied.
+//! - A slot's [lease](session_core::lease) (one running client per account) is a hash beside it,
+//!   `<key>#lease` ([`RedisStorage::lease_key`]), on the server's clock; each lease operation is one Lua
+//!   script, and each write under a lease (`write_fenced`) is the write's own script preceded by the
+//!   fencing-token check. Tokens never repeat; after a failover to a replica that missed the last lease
+//!   write, two holders are possible: see [Leases](RedisStorage#leases) for the design and the caveats.
 //! - Keys never expire unless [`RedisStorage::with_ttl`] sets a time to live.
 //! - A write is durable as the server's persistence settings make it: with `appendonly yes` and
 //!   `appendfsync always` an acknowledged append survives a machine crash, with `everysec` it may lose the
@@ -86,12 +91,16 @@
 //! | a snapshot and its records that do not replay                   | `Corrupt` (`Unsupported` for a newer format) |
 //! | `store_if` found another state than expected; `append` or `compact` found another epoch, no journal, or an absent slot; `compact` past the last record or behind the snapshot | `Conflict` |
 //! | `compact` with a snapshot that does not name the position given  | `InvalidInput`     |
+//! | `acquire_lease` of a slot another holder's lease holds (or lapsed less than the takeover delay ago) | `Held` |
+//! | `renew_lease` or `write_fenced` under a token that is no longer the slot's lease                    | `Fenced` |
 
 mod commands;
 mod config;
 mod error;
 mod head;
 mod journal;
+mod lease;
+mod lease_scripts;
 mod ops;
 mod reply;
 mod scripts;

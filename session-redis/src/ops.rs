@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use redis::{RedisError, Value};
 use session_core::{
-    Bytes, ErrorKind, Expect, SessionDelete, SessionStorage, StorageError, Version,
+    Bytes, ErrorKind, Expect, FencingToken, SessionDelete, SessionStorage, StorageError, Version,
     VersionedStorage,
 };
 
@@ -13,6 +13,7 @@ use crate::commands::{self, Condition, Request};
 use crate::error::{map_redis_error, timed_out, Phase, BACKEND};
 use crate::head::{self, position_of, version_value};
 use crate::reply::{self, Stored};
+use crate::scripts::FENCED;
 use crate::storage::RedisStorage;
 use crate::token::next_token;
 
@@ -87,6 +88,64 @@ impl RedisStorage {
             .with_unknown_outcome_if(effect == Effect::Writes && (maybe_sent || last_maybe_sent)))
     }
 
+    /// Sends the write script `request` of `op`, which may have been applied if its connection dropped (so
+    /// it is only repeated if unsent); with `fence`, the script's [`FENCED`] reply is the
+    /// [`ErrorKind::Fenced`] error.
+    pub(crate) async fn send_script(
+        &self,
+        op: &str,
+        request: &Request,
+        fence: Option<FencingToken>,
+    ) -> Result<Value, StorageError> {
+        let reply = self
+            .send(op, request, Repeat::OnlyIfUnsent, Effect::Writes)
+            .await?;
+        match (fence, reply) {
+            (Some(token), Value::Int(FENCED)) => {
+                Err(StorageError::fenced(BACKEND, token, &self.action(op)))
+            }
+            (_, reply) => Ok(reply),
+        }
+    }
+
+    /// The conditional write `op` (`store_if`, or a `store` under a lease when `expect` is `None`): one
+    /// script checks `expect` (and with `fence` the lease) and writes, atomically.
+    pub(crate) async fn put(
+        &self,
+        op: &str,
+        data: Bytes,
+        expect: Option<&Expect>,
+        fence: Option<FencingToken>,
+    ) -> Result<Version, StorageError> {
+        let condition = match expect {
+            None => Condition::Any,
+            Some(Expect::Absent) => Condition::Absent,
+            Some(Expect::Version(version)) => Condition::Version(version.as_bytes()),
+        };
+        let version = version_value(&next_token(), position_of(&data));
+        let request = commands::store_if(
+            self.keys(),
+            &data,
+            &version,
+            self.ttl_millis(),
+            condition,
+            fence,
+        );
+        let reply = self.send_script(op, &request, fence).await?;
+        if reply::written(reply).map_err(|err| self.fail(op, err))? {
+            return Ok(Version::from_bytes(version));
+        }
+        Err(StorageError::new(
+            ErrorKind::Conflict,
+            BACKEND,
+            format!(
+                "cannot {}: the slot is not in the expected state ({expect:?}), another write came first; \
+                 load it again",
+                self.action(op)
+            ),
+        ))
+    }
+
     /// Maps a driver error of operation `op`.
     pub(crate) fn fail(&self, op: &str, err: RedisError) -> StorageError {
         map_redis_error(err, &self.action(op), Phase::Operation)
@@ -155,27 +214,6 @@ impl VersionedStorage for RedisStorage {
     /// atomic script on the server, so a write that lands first makes this call fail with
     /// [`ErrorKind::Conflict`] instead of being overwritten.
     async fn store_if(&self, data: Bytes, expect: Expect) -> Result<Version, StorageError> {
-        let condition = match &expect {
-            Expect::Absent => Condition::Absent,
-            Expect::Version(version) => Condition::Version(version.as_bytes()),
-        };
-        let version = version_value(&next_token(), position_of(&data));
-        let request =
-            commands::store_if(self.keys(), &data, &version, self.ttl_millis(), condition);
-        let reply = self
-            .send("store_if", &request, Repeat::OnlyIfUnsent, Effect::Writes)
-            .await?;
-        if reply::written(reply).map_err(|err| self.fail("store_if", err))? {
-            return Ok(Version::from_bytes(version));
-        }
-        Err(StorageError::new(
-            ErrorKind::Conflict,
-            BACKEND,
-            format!(
-                "cannot {}: the slot is not in the expected state ({expect:?}), another write came first; \
-                 load it again",
-                self.action("store_if")
-            ),
-        ))
+        self.put("store_if", data, Some(&expect), None).await
     }
 }

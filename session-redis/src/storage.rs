@@ -28,6 +28,7 @@ const MAX_TTL_MILLIS: u64 = (1 << 32) * 1000;
 /// | [`key`](Self::key): `tgsession:main`  | a string: the session's bytes, exactly as stored (raw, no encoding); with a journal, the snapshot |
 /// | [`version_key`](Self::version_key): `tgsession:main#version` | a string: a 16-byte token, new with every write but an append; when the stored bytes are a snapshot with a journal position, followed by the journal's epoch (16 bytes) and base (the index of its first record, in decimal digits) |
 /// | [`journal_key`](Self::journal_key): `tgsession:main#journal` | a list: the journal's records, oldest first ([`JournalStorage`](session_core::JournalStorage)); absent when there are none |
+/// | [`lease_key`](Self::lease_key): `tgsession:main#lease` | a hash: the slot's current or last [lease](#leases) (`token`, `holder`, `expires_at`, `released`); absent until the first `acquire_lease`, then never deleted |
 ///
 /// `GET tgsession:main` reads a session stored whole by hand (a journaled session is its snapshot; `load`
 /// applies the records). The version and journal keys are the data key followed by
@@ -35,7 +36,7 @@ const MAX_TTL_MILLIS: u64 = (1 << 32) * 1000;
 /// (`#journal`); slot names cannot contain `#`, so neither is ever the data key of another slot. Every write
 /// sets or removes all three keys together, and they carry the same TTL. The slot is present exactly when
 /// its data key exists: a version key or a list without its data key is ignored and replaced by the next
-/// write. A slot that was never written or was deleted has none of the keys.
+/// write. A slot that was never written or was deleted has none of the three (only the lease key, once it had a lease).
 ///
 /// The slot's [`Version`](session_core::Version) is the version key's value, followed by `#` and the
 /// number of records when the list holds any: an append changes it by making the list longer.
@@ -67,7 +68,7 @@ const MAX_TTL_MILLIS: u64 = (1 << 32) * 1000;
 /// without the others, and neither a conditional write nor an append can run in between. Redis runs a
 /// script atomically, so nothing can write between its checks and its writes. Every write but an append
 /// (plain `store` included) stores a new token, and an append lengthens the list, so a version read before
-/// any later write is stale. `delete` removes all keys; tokens are never reused (64 random bits per process
+/// any later write is stale. `delete` removes the three keys (the lease key stays); tokens are never reused (64 random bits per process
 /// plus a per-process counter), so a version from before a delete stays stale after the slot is written
 /// again. If the server has lost a script (after a restart, or `SCRIPT FLUSH`), it is loaded again with
 /// `SCRIPT LOAD` transparently.
@@ -138,6 +139,43 @@ const MAX_TTL_MILLIS: u64 = (1 << 32) * 1000;
 /// an append, store or compaction. Replication to replicas is asynchronous: a failover can lose
 /// acknowledged writes.
 ///
+/// # Leases
+///
+/// [`LeaseStorage`](session_core::LeaseStorage) gives one holder at a time the slot (see
+/// [`session_core::lease`]). The lease is the hash [`lease_key`](Self::lease_key), and every operation is one
+/// Lua script, so it is atomic on the server:
+///
+/// | call            | script                                                                          |
+/// |-----------------|---------------------------------------------------------------------------------|
+/// | `acquire_lease` | `TIME`, `HMGET`; refuses ([`Held`](session_core::ErrorKind::Held), naming holder and time left) while the lease is held or lapsed less than the takeover delay ago; else `HSET token holder expires_at released=0` |
+/// | `renew_lease`   | `TIME`, `HMGET`; if the token is current and not released, `HSET expires_at`; else [`Fenced`](session_core::ErrorKind::Fenced) |
+/// | `release_lease` | `HMGET`; if the token is current, `HSET released 1`                             |
+/// | `read_lease`, `break_lease` | `TIME`, `HMGET` (and for a break `HSET released 1`)                 |
+/// | `write_fenced`  | the write's own script (a fenced `store` is `store_if`'s with no condition; a fenced `delete` a script of one `DEL`), preceded by `HMGET key#lease token released`: a token that is not the hash's, or a released lease, makes it write nothing and fail with [`Fenced`](session_core::ErrorKind::Fenced) |
+///
+/// - **Clock.** Expiry and the takeover delay are measured on the server's clock (`TIME` inside the
+///   scripts; Redis 5 and later replicate the effects of such scripts), never a client's: holders' clocks
+///   may disagree. `expires_at` is in milliseconds since the Unix epoch.
+/// - **Tokens.** A new token is the greater of the last token plus 1 and the server's clock in
+///   microseconds, so it is greater than every token before, and the hash is never deleted (`delete` and
+///   the [TTL](Self::with_ttl) leave it; a few bytes per slot that ever had a lease). If the server loses
+///   the hash (a restart without persistence, a failover to a replica that had not received the last
+///   write), tokens still grow as long as the server's clock does not go back by more than the time the
+///   server was gone; with persistence (`appendonly yes`) the stored token alone guarantees it.
+/// - **Fencing.** Every write under a lease checks, in the same script, that its token is the hash's and
+///   the lease was not released (a lease that lapsed and was not taken over still accepts its holder's
+///   writes, which cannot race anyone's). Plain writes are not fenced.
+/// - **Failover caveat.** Replication is asynchronous: after a failover, a promoted replica may have lost the
+///   last lease write, so a second holder can acquire while the first still believes it holds the lease
+///   (until its next renewal fails), and both may talk to Telegram; fencing still refuses the first
+///   holder's writes once the second has the lease. A restart without persistence loses leases the same
+///   way. Run Redis with `appendonly yes` (and `appendfsync always` to survive machine crashes), and with
+///   replicas, make lease writes wait for one (`WAIT 1 <ms>` by a wrapper, or `min-replicas-to-write`), or
+///   use a longer takeover delay; a lease is only as safe as the server's persistence.
+/// - **Retries.** `acquire_lease`, `break_lease` and fenced writes are not sent again after a dropped
+///   connection (an acquisition applied twice would refuse itself); `renew_lease`, `release_lease` and
+///   `read_lease` are.
+///
 /// # Time limits and reconnection
 ///
 /// Every call is bounded by the [operation timeout](Self::with_operation_timeout) (default
@@ -169,6 +207,8 @@ pub struct RedisStorage {
     keys: Arc<[u8]>,
     /// `prefix ++ slot ++ JOURNAL_SUFFIX`: the journal key.
     journal_key: Arc<[u8]>,
+    /// `prefix ++ slot ++ LEASE_SUFFIX`: the lease key.
+    lease_key: Arc<[u8]>,
     prefix_len: usize,
     ttl: Option<Duration>,
     operation_timeout: Duration,
@@ -188,6 +228,10 @@ impl RedisStorage {
     /// cannot contain.
     pub const JOURNAL_SUFFIX: &'static [u8] = b"#journal";
 
+    /// What follows the data key in the name of the lease key: `#lease`, with a `#` that slot names cannot
+    /// contain.
+    pub const LEASE_SUFFIX: &'static [u8] = b"#lease";
+
     /// A handle on `slot` through `manager`, with the [default prefix](Self::DEFAULT_PREFIX), no TTL and
     /// the [default operation timeout](crate::DEFAULT_OPERATION_TIMEOUT).
     ///
@@ -199,6 +243,7 @@ impl RedisStorage {
             manager,
             keys: make_key(Self::DEFAULT_PREFIX, &slot, Self::VERSION_SUFFIX),
             journal_key: make_key(Self::DEFAULT_PREFIX, &slot, Self::JOURNAL_SUFFIX),
+            lease_key: make_key(Self::DEFAULT_PREFIX, &slot, Self::LEASE_SUFFIX),
             prefix_len: Self::DEFAULT_PREFIX.len(),
             slot,
             ttl: None,
@@ -243,6 +288,7 @@ impl RedisStorage {
         RedisStorage {
             keys: make_key(self.prefix(), &slot, Self::VERSION_SUFFIX),
             journal_key: make_key(self.prefix(), &slot, Self::JOURNAL_SUFFIX),
+            lease_key: make_key(self.prefix(), &slot, Self::LEASE_SUFFIX),
             slot,
             ..self.clone()
         }
@@ -279,6 +325,7 @@ impl RedisStorage {
         }
         self.keys = make_key(prefix, &self.slot, Self::VERSION_SUFFIX);
         self.journal_key = make_key(prefix, &self.slot, Self::JOURNAL_SUFFIX);
+        self.lease_key = make_key(prefix, &self.slot, Self::LEASE_SUFFIX);
         self.prefix_len = prefix.len();
         Ok(self)
     }
@@ -338,6 +385,14 @@ impl RedisStorage {
         &self.journal_key
     }
 
+    /// The lease key of the slot: the [data key](Self::key) followed by [`LEASE_SUFFIX`](Self::LEASE_SUFFIX)
+    /// (`tgsession:main#lease`). A Redis hash holding the slot's current or last
+    /// [lease](session_core::LeaseStorage) (`token`, `holder`, `expires_at`, `released`) once one was taken;
+    /// it never expires and `delete` keeps it, so fencing tokens never repeat. See [Leases](Self#leases).
+    pub fn lease_key(&self) -> &[u8] {
+        &self.lease_key
+    }
+
     /// The time to live set on every write, if any.
     pub fn ttl(&self) -> Option<Duration> {
         self.ttl
@@ -353,12 +408,13 @@ impl RedisStorage {
         &self.manager
     }
 
-    /// The three keys of the slot, as the commands take them.
+    /// The keys of the slot, as the commands take them.
     pub(crate) fn keys(&self) -> Keys<'_> {
         Keys {
             data: self.key(),
             version: self.version_key(),
             journal: self.journal_key(),
+            lease: self.lease_key(),
         }
     }
 

@@ -1,4 +1,4 @@
-//! The whole conformance suite on `RedisStorage` against the real server (`TGSESSION_REDIS_URL`), once with
+//! The whole conformance suite (leases included) on `RedisStorage` against the real server (`TGSESSION_REDIS_URL`), once with
 //! the default settings and once with a time to live and another prefix.
 //!
 //! Every harness connects on first use with `RedisStorage::connect_with` and opens each slot with
@@ -76,7 +76,8 @@ mod server {
             RedisHarness::new("tgs-conf", None),
             delete,
             versioned,
-            journal
+            journal,
+            lease
         );
     }
 
@@ -91,7 +92,8 @@ mod server {
             },
             delete,
             versioned,
-            journal
+            journal,
+            lease
         );
     }
 }

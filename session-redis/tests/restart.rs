@@ -14,8 +14,8 @@ mod server {
 
     use session_conformance::services;
     use session_core::{
-        Bytes, ErrorKind, Expect, JournalPosition, JournalStorage, Session, SessionStorage,
-        VersionedStorage,
+        Bytes, ErrorKind, Expect, FencedWrite, HolderId, JournalPosition, JournalStorage,
+        LeaseRequest, LeaseStorage, Session, SessionStorage, VersionedStorage,
     };
     use session_redis::{RedisStorage, Timeouts};
     use tokio::runtime::Runtime;
@@ -287,6 +287,46 @@ mod server {
             assert_eq!(
                 storage.load().await.unwrap().as_deref(),
                 Some(&b"answered"[..])
+            );
+        });
+    }
+
+    #[test]
+    fn fencing_tokens_keep_growing_across_a_restart_that_lost_the_lease() {
+        let _serial = SERIAL
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let runtime = runtime();
+        let storage = runtime.block_on(fresh_storage("lease-restart"));
+        let request = LeaseRequest::new(HolderId::new("before").unwrap());
+        let before = runtime.block_on(async {
+            let first = storage.acquire_lease(&request).await.unwrap();
+            storage.release_lease(first.token).await.unwrap();
+            let second = storage.acquire_lease(&request).await.unwrap();
+            assert!(second.token > first.token);
+            second
+        });
+
+        // The test server keeps nothing across a restart (no persistence): the lease is gone.
+        drop(Stopped::stop());
+
+        runtime.block_on(async {
+            assert_eq!(
+                storage.read_lease().await.unwrap(),
+                None,
+                "the lease was lost"
+            );
+            let err = storage
+                .write_fenced(before.token, FencedWrite::Store(Bytes::from_static(b"x")))
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Fenced, "{err}");
+            let after = storage.acquire_lease(&request).await.unwrap();
+            assert!(
+                after.token > before.token,
+                "{:?} after {:?}",
+                after.token,
+                before.token
             );
         });
     }
