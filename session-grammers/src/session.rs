@@ -5,7 +5,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, Weak};
 use std::time::Duration;
 
-use session_core::{JournalStorage, LiveSession, Patch, Session, SessionStorage, StorageError};
+use session_core::{
+    JournalStorage, LeaseGuard, LeaseOptions, LeaseStorage, Leased, LiveSession, Patch, Session,
+    SessionStorage, StorageError,
+};
 use tokio::sync::{Mutex as AsyncMutex, Notify};
 
 use crate::error::GrammersSessionError;
@@ -31,11 +34,19 @@ use crate::error::GrammersSessionError;
 /// failed flush) are lost, so call [`flush`](Self::flush) before dropping. A background flush already under
 /// way when the session is dropped still completes.
 ///
-/// One `GrammersSession` should be the only writer of its slot while it lives (see [`LiveSession`]).
+/// **One client per account.** [`open`](Self::open) takes the slot's [lease](session_core::lease) first, so
+/// a second process (a new deploy, a second worker) opening the same slot fails with
+/// [`ErrorKind::Held`](session_core::ErrorKind::Held), naming the holder, instead of running the account
+/// twice (which makes Telegram kill the auth key). The lease is renewed in the background; if it is lost
+/// (taken over after this process froze, or broken by an operator), every later write fails with
+/// [`ErrorKind::Fenced`](session_core::ErrorKind::Fenced) and changes nothing: stop the client when
+/// [`lease`](Self::lease)`().lost()` completes. [`close`](Self::close) flushes and releases it, so the next
+/// process takes over at once; dropping releases it in the background.
 pub struct GrammersSession {
     shared: Arc<Shared>,
     window: Option<Duration>,
     wake: Arc<Wake>,
+    lease: Option<Arc<LeaseGuard>>,
 }
 
 /// What the trait methods and the background flusher share.
@@ -74,10 +85,42 @@ impl fmt::Debug for GrammersSession {
 }
 
 impl GrammersSession {
-    /// Loads the session from a storage with a journal (file, sled, Redis, PostgreSQL, memory): every flush
-    /// appends one record. An empty slot is a new session (grammers' defaults: home DC 2, its known DC
-    /// addresses, no keys, no peers).
-    pub async fn open<S: JournalStorage + 'static>(
+    /// Takes the slot's lease with the default [`LeaseOptions`] (this process as holder, 30 s time to live,
+    /// waiting up to 3 s for a handle that is just closing), then loads the session from a storage with a
+    /// journal (file, sled, Redis, PostgreSQL, memory): every flush appends one record, under the lease. An
+    /// empty slot is a new session (grammers' defaults: home DC 2, its known DC addresses, no keys, no
+    /// peers). Fails with [`ErrorKind::Held`](session_core::ErrorKind::Held) if another holder has the slot.
+    pub async fn open<S: JournalStorage + LeaseStorage + 'static>(
+        storage: S,
+    ) -> Result<GrammersSession, StorageError> {
+        GrammersSession::open_with(storage, &LeaseOptions::default()).await
+    }
+
+    /// Like [`open`](Self::open), taking the lease as `options` say (your holder id, time to live, takeover
+    /// delay, how long to wait for the current holder).
+    pub async fn open_with<S: JournalStorage + LeaseStorage + 'static>(
+        storage: S,
+        options: &LeaseOptions,
+    ) -> Result<GrammersSession, StorageError> {
+        let leased = Leased::open(storage, options).await?;
+        let guard = Arc::clone(leased.guard());
+        match LiveSession::open_journaled(leased).await {
+            Ok(live) => {
+                let mut session = GrammersSession::new(live);
+                session.lease = Some(guard);
+                Ok(session)
+            }
+            Err(err) => {
+                // Best effort: the error that matters is the one that stopped the open.
+                let _ = guard.release().await;
+                Err(err)
+            }
+        }
+    }
+
+    /// Loads the session from a storage with a journal **without** taking a lease: for a storage that has
+    /// none, or where something else guarantees a single writer.
+    pub async fn open_unleased<S: JournalStorage + 'static>(
         storage: S,
     ) -> Result<GrammersSession, StorageError> {
         Ok(GrammersSession::new(
@@ -108,7 +151,26 @@ impl GrammersSession {
             }),
             window: None,
             wake: Arc::default(),
+            lease: None,
         }
+    }
+
+    /// The lease this session holds ([`open`](Self::open) / [`open_with`](Self::open_with)): its token and
+    /// status; `lost().await` completes when the client must stop.
+    pub fn lease(&self) -> Option<&LeaseGuard> {
+        self.lease.as_deref()
+    }
+
+    /// Flushes every change, then releases the lease (if any) so that the next process takes the slot at
+    /// once: what a clean shutdown calls. The lease is released even if the flush fails; the flush's error
+    /// is returned first.
+    pub async fn close(&self) -> Result<(), GrammersSessionError> {
+        let flushed = self.flush().await;
+        let released = match &self.lease {
+            Some(lease) => lease.release().await.map_err(GrammersSessionError::from),
+            None => Ok(()),
+        };
+        flushed.and(released)
     }
 
     /// Lets peers and update-state changes complete without waiting for the storage: a background task
