@@ -39,6 +39,7 @@ pub fn read(format: Format, bytes: &[u8]) -> Result<Imported, InteropError> {
         Format::GrammersTl => formats::grammers_tl::read(bytes),
         Format::Layer => formats::layer::read(bytes),
         Format::LayerString => formats::layer::read_string(bytes),
+        Format::FerogramString => formats::ferogram_string::read(bytes),
     }
 }
 
@@ -60,6 +61,7 @@ pub fn write(
         Format::GramjsString => formats::gramjs::write(session),
         Format::GotdJson => formats::gotd::write(session),
         Format::GrammersSqlite => formats::grammers_sqlite::write(session),
+        Format::FerogramString => formats::ferogram_string::write(session),
         Format::Pyrogram1String | Format::GrammersTl | Format::Layer | Format::LayerString => {
             Err(InteropError::ReadOnly(format))
         }

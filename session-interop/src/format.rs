@@ -36,11 +36,14 @@ pub enum Format {
     Layer,
     /// layer / ferogram string session (the binary form in URL-safe base64 without padding). Read only.
     LayerString,
+    /// ferogram's portable `StringSession` (ferogram-session 0.6.6): `encode()`'s version 2 (read and
+    /// written) and `encode_v1()`'s version 1 (read).
+    FerogramString,
 }
 
 impl Format {
     /// Every format, in the order [`detect`](crate::detect) tries them.
-    pub const ALL: [Format; 12] = [
+    pub const ALL: [Format; 13] = [
         Format::Tgsession,
         Format::TelethonString,
         Format::TelethonSqlite,
@@ -53,6 +56,7 @@ impl Format {
         Format::GrammersTl,
         Format::Layer,
         Format::LayerString,
+        Format::FerogramString,
     ];
 
     /// The format's short name, as accepted by [`FromStr`] and shown by [`Display`](fmt::Display).
@@ -70,6 +74,7 @@ impl Format {
             Format::GrammersTl => "grammers-tl",
             Format::Layer => "layer",
             Format::LayerString => "layer-string",
+            Format::FerogramString => "ferogram-string",
         }
     }
 
@@ -88,6 +93,7 @@ impl Format {
             Format::GrammersTl => "grammers <= 0.7 TL session file",
             Format::Layer => "layer / ferogram binary session",
             Format::LayerString => "layer / ferogram string session",
+            Format::FerogramString => "ferogram portable StringSession",
         }
     }
 
@@ -110,6 +116,7 @@ impl Format {
                 | Format::GramjsString
                 | Format::GotdJson
                 | Format::LayerString
+                | Format::FerogramString
         )
     }
 }

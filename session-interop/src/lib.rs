@@ -29,6 +29,7 @@
 //! | `grammers-sqlite` (grammers-session 0.11) | yes | yes |
 //! | `grammers-tl` (grammers-session ≤ 0.7) | yes | no |
 //! | `layer`, `layer-string` (layer / ferogram, versions 1 to 8) | yes | no |
+//! | `ferogram-string` (ferogram's portable `StringSession`, versions 1 and 2) | yes | yes (version 2) |
 //!
 //! # Example
 //!

@@ -41,6 +41,16 @@ const VECTORS: &[(&str, &[u8], Format)] = &[
         Format::Layer,
     ),
     (
+        "ferogram-session_0.6.6_string.txt",
+        include_bytes!("vectors/ferogram-session_0.6.6_string.txt"),
+        Format::FerogramString,
+    ),
+    (
+        "ferogram-session_0.6.6_string_v1.txt",
+        include_bytes!("vectors/ferogram-session_0.6.6_string_v1.txt"),
+        Format::FerogramString,
+    ),
+    (
         "gotd_session_v1_CONSTRUCTED.json",
         include_bytes!("vectors/gotd_session_v1_CONSTRUCTED.json"),
         Format::GotdJson,

@@ -5,6 +5,7 @@ mod common;
 mod cursor;
 mod dc_merge;
 mod dc_table;
+pub(crate) mod ferogram_string;
 pub(crate) mod gotd;
 pub(crate) mod gramjs;
 pub(crate) mod grammers_sqlite;
