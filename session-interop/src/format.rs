@@ -39,11 +39,15 @@ pub enum Format {
     /// ferogram's portable `StringSession` (ferogram-session 0.6.6): `encode()`'s version 2 (read and
     /// written) and `encode_v1()`'s version 1 (read).
     FerogramString,
+    /// layer-client 0.5.0's SQLite session (`SqliteBackend`; `peers` without ferogram's columns).
+    LayerSqlite,
+    /// ferogram-session 0.6.6's SQLite session (`SqliteBackend` / `LibSqlBackend`).
+    FerogramSqlite,
 }
 
 impl Format {
     /// Every format, in the order [`detect`](crate::detect) tries them.
-    pub const ALL: [Format; 13] = [
+    pub const ALL: [Format; 15] = [
         Format::Tgsession,
         Format::TelethonString,
         Format::TelethonSqlite,
@@ -57,6 +61,8 @@ impl Format {
         Format::Layer,
         Format::LayerString,
         Format::FerogramString,
+        Format::LayerSqlite,
+        Format::FerogramSqlite,
     ];
 
     /// The format's short name, as accepted by [`FromStr`] and shown by [`Display`](fmt::Display).
@@ -75,6 +81,8 @@ impl Format {
             Format::Layer => "layer",
             Format::LayerString => "layer-string",
             Format::FerogramString => "ferogram-string",
+            Format::LayerSqlite => "layer-sqlite",
+            Format::FerogramSqlite => "ferogram-sqlite",
         }
     }
 
@@ -94,6 +102,8 @@ impl Format {
             Format::Layer => "layer / ferogram binary session",
             Format::LayerString => "layer / ferogram string session",
             Format::FerogramString => "ferogram portable StringSession",
+            Format::LayerSqlite => "layer-client 0.5 SQLite session",
+            Format::FerogramSqlite => "ferogram SQLite session",
         }
     }
 

@@ -30,6 +30,8 @@
 //! | `grammers-tl` (grammers-session ≤ 0.7) | yes | no |
 //! | `layer`, `layer-string` (layer / ferogram, versions 1 to 8) | yes | no |
 //! | `ferogram-string` (ferogram's portable `StringSession`, versions 1 and 2) | yes | yes (version 2) |
+//! | `layer-sqlite` (layer-client 0.5.0 `SqliteBackend`) | yes | yes |
+//! | `ferogram-sqlite` (ferogram-session 0.6.6 `SqliteBackend` / `LibSqlBackend`) | yes | yes |
 //!
 //! # Example
 //!

@@ -51,6 +51,16 @@ const VECTORS: &[(&str, &[u8], Format)] = &[
         Format::FerogramString,
     ),
     (
+        "ferogram-session_0.6.6.sqlite",
+        include_bytes!("vectors/ferogram-session_0.6.6.sqlite"),
+        Format::FerogramSqlite,
+    ),
+    (
+        "layer-client_0.5.0.bin",
+        include_bytes!("vectors/layer-client_0.5.0.bin"),
+        Format::Layer,
+    ),
+    (
         "gotd_session_v1_CONSTRUCTED.json",
         include_bytes!("vectors/gotd_session_v1_CONSTRUCTED.json"),
         Format::GotdJson,

@@ -11,6 +11,8 @@ pub(crate) mod gramjs;
 pub(crate) mod grammers_sqlite;
 pub(crate) mod grammers_tl;
 pub(crate) mod layer;
+mod layer_records;
+pub(crate) mod layer_sqlite;
 mod pyrogram;
 pub(crate) mod pyrogram_sqlite;
 pub(crate) mod pyrogram_string;
