@@ -43,6 +43,7 @@ pub fn read(format: Format, bytes: &[u8]) -> Result<Imported, InteropError> {
         Format::FerogramString => formats::ferogram_string::read(bytes),
         Format::LayerSqlite => formats::layer_sqlite::read(Flavor::LayerClient, bytes),
         Format::FerogramSqlite => formats::layer_sqlite::read(Flavor::Ferogram, bytes),
+        Format::Telethon2Sqlite => formats::telethon2_sqlite::read(bytes),
     }
 }
 
@@ -67,6 +68,7 @@ pub fn write(
         Format::FerogramString => formats::ferogram_string::write(session),
         Format::LayerSqlite => formats::layer_sqlite::write(Flavor::LayerClient, session),
         Format::FerogramSqlite => formats::layer_sqlite::write(Flavor::Ferogram, session),
+        Format::Telethon2Sqlite => formats::telethon2_sqlite::write(session),
         Format::Pyrogram1String | Format::GrammersTl | Format::Layer | Format::LayerString => {
             Err(InteropError::ReadOnly(format))
         }

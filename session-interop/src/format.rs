@@ -43,11 +43,13 @@ pub enum Format {
     LayerSqlite,
     /// ferogram-session 0.6.6's SQLite session (`SqliteBackend` / `LibSqlBackend`).
     FerogramSqlite,
+    /// Telethon 2's SQLite `.session` file (`SqliteSession`, schema version 10).
+    Telethon2Sqlite,
 }
 
 impl Format {
     /// Every format, in the order [`detect`](crate::detect) tries them.
-    pub const ALL: [Format; 15] = [
+    pub const ALL: [Format; 16] = [
         Format::Tgsession,
         Format::TelethonString,
         Format::TelethonSqlite,
@@ -63,6 +65,7 @@ impl Format {
         Format::FerogramString,
         Format::LayerSqlite,
         Format::FerogramSqlite,
+        Format::Telethon2Sqlite,
     ];
 
     /// The format's short name, as accepted by [`FromStr`] and shown by [`Display`](fmt::Display).
@@ -83,6 +86,7 @@ impl Format {
             Format::FerogramString => "ferogram-string",
             Format::LayerSqlite => "layer-sqlite",
             Format::FerogramSqlite => "ferogram-sqlite",
+            Format::Telethon2Sqlite => "telethon2-sqlite",
         }
     }
 
@@ -104,6 +108,7 @@ impl Format {
             Format::FerogramString => "ferogram portable StringSession",
             Format::LayerSqlite => "layer-client 0.5 SQLite session",
             Format::FerogramSqlite => "ferogram SQLite session",
+            Format::Telethon2Sqlite => "Telethon 2 SQLite session file",
         }
     }
 

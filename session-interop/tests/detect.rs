@@ -16,6 +16,11 @@ const VECTORS: &[(&str, &[u8], Format)] = &[
         Format::TelethonSqlite,
     ),
     (
+        "telethon2_v10.session",
+        include_bytes!("vectors/telethon2_v10.session"),
+        Format::Telethon2Sqlite,
+    ),
+    (
         "pyrogram_2.0.106_string.txt",
         include_bytes!("vectors/pyrogram_2.0.106_string.txt"),
         Format::PyrogramString,

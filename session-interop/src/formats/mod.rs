@@ -16,6 +16,7 @@ pub(crate) mod layer_sqlite;
 mod pyrogram;
 pub(crate) mod pyrogram_sqlite;
 pub(crate) mod pyrogram_string;
+pub(crate) mod telethon2_sqlite;
 pub(crate) mod telethon_sqlite;
 pub(crate) mod telethon_string;
 pub(crate) mod tgsession;

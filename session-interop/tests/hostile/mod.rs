@@ -107,7 +107,7 @@ macro_rules! numbers {
 }
 
 /// The SQLite formats' files and bombs.
-pub(crate) const TARGETS: [Target; 5] = [
+pub(crate) const TARGETS: [Target; 6] = [
     Target {
         name: "Telethon",
         format: Format::TelethonSqlite,
@@ -253,6 +253,32 @@ pub(crate) const TARGETS: [Target; 5] = [
              INSERT INTO update_state VALUES (1, 1, 2, 3, 4);",
         before_sharing: "",
     },
+    Target {
+        name: "Telethon 2",
+        format: Format::Telethon2Sqlite,
+        base: telethon2,
+        table: "datacenter",
+        column: "ipv4_addr",
+        generated: Generated {
+            fill: concat!(
+                "DROP TABLE datacenter;
+                 CREATE TABLE datacenter (id integer primary key, ipv6_addr text, auth blob);",
+                numbers!("10000"),
+                "INSERT INTO datacenter (id) SELECT i FROM n;"
+            ),
+            create: "CREATE TABLE datacenter (id integer primary key,
+                 ipv4_addr text AS (hex(zeroblob(500000 + id % 2))) VIRTUAL, ipv6_addr text, auth blob)",
+        },
+        view: concat!(
+            "DROP TABLE datacenter; CREATE VIEW datacenter AS ",
+            numbers!("1000000"),
+            "SELECT i AS id, '149.154.167.51:443' AS ipv4_addr, NULL AS ipv6_addr, NULL AS auth FROM n;"
+        ),
+        virtual_table: "DROP TABLE state;
+             CREATE VIRTUAL TABLE state USING rtree_i32(pts, qts, date, +seq);
+             INSERT INTO state VALUES (100, 7, 1700000000, 42);",
+        before_sharing: "",
+    },
 ];
 
 impl Target {
@@ -313,6 +339,11 @@ pub(crate) fn pyrogram() -> Vec<u8> {
 /// The real grammers-session 0.11 file.
 pub(crate) fn grammers() -> Vec<u8> {
     include_bytes!("../vectors/grammers-session_0.11.0.sqlite").to_vec()
+}
+
+/// The Telethon 2 file (schema 10) made by Telethon 2's own session code.
+pub(crate) fn telethon2() -> Vec<u8> {
+    include_bytes!("../vectors/telethon2_v10.session").to_vec()
 }
 
 /// The real ferogram-session 0.6.6 file, turned from WAL mode (as ferogram leaves it) into a rollback-journal
