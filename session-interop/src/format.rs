@@ -16,7 +16,7 @@ pub enum Format {
     Tgsession,
     /// Telethon's `StringSession`: `1` + URL-safe base64 of DC, IPv4 or IPv6 address, port and auth key.
     TelethonString,
-    /// Telethon's SQLite `.session` file, schema 7 or 8.
+    /// Telethon 1.x's SQLite `.session` file, schema 7 or 8 (Telethon 2's is [`Format::Telethon2Sqlite`]).
     TelethonSqlite,
     /// Pyrogram 2 / Kurigram string session (271 bytes: DC, api id, test mode, key, user id, bot flag).
     PyrogramString,
@@ -32,7 +32,8 @@ pub enum Format {
     GrammersSqlite,
     /// grammers-session ≤ 0.7 TL-serialized session file. Read only.
     GrammersTl,
-    /// layer / ferogram binary session file (versions 1 to 8). Read only.
+    /// layer / ferogram binary session file (versions 1 to 8: layer-client 0.5 writes 3, ferogram 0.6.6
+    /// writes 8). Read only.
     Layer,
     /// layer / ferogram string session (the binary form in URL-safe base64 without padding). Read only.
     LayerString,

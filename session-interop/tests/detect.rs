@@ -1,6 +1,8 @@
 //! `detect` on every vector: each is recognized as exactly its own format, and inputs that are no session at
 //! all are refused with a typed error instead of a guess.
 
+mod support;
+
 use session_interop::{detect, read_any, Format, InteropError};
 
 /// Every vector made by a real library, with the format it must be detected as.
@@ -162,4 +164,25 @@ fn input_valid_in_two_formats_is_ambiguous_and_names_both() {
         .session;
     assert_eq!(pyrogram.home_dc, Some(2));
     assert_ne!(pyrogram, layer);
+}
+
+#[test]
+fn what_every_writer_writes_is_detected_as_its_own_format_only() {
+    let session = support::full_session();
+    for format in Format::ALL.into_iter().filter(|format| format.can_write()) {
+        let written =
+            session_interop::write(format, &session, &session_interop::WriteOptions::default())
+                .unwrap_or_else(|err| panic!("{format}: {err}"));
+        match detect(&written.bytes) {
+            Ok(detected) => assert_eq!(detected, format),
+            Err(err) => panic!("{format}: {err}"),
+        }
+        // Every other reader refuses it.
+        for other in Format::ALL.into_iter().filter(|other| *other != format) {
+            assert!(
+                session_interop::read(other, &written.bytes).is_err(),
+                "{format}'s output reads as {other}"
+            );
+        }
+    }
 }
