@@ -68,7 +68,7 @@ const MAX_DECODED: usize = 2 * V1_IPV6_LEN;
 pub(crate) fn read(text: &[u8]) -> Result<Imported, InteropError> {
     let raw = Base64::UrlUnpadded
         .decode(text, MAX_DECODED)
-        .map_err(|reason| malformed(reason))?;
+        .map_err(malformed)?;
     let fields = Fields::parse(&raw)?;
     let dc_id = common::dc_id(FORMAT, fields.dc.into())?;
     let server = addr::server(FORMAT, fields.ip, fields.port.into())?;

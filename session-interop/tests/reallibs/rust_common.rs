@@ -123,7 +123,10 @@ pub fn dc_json(
     Json::object([
         ("dc_id", Json::Int(dc_id.into())),
         ("addr", Json::str(addr)),
-        ("auth_key", auth_key.map_or(Json::Null, |key| Json::str(hex(key)))),
+        (
+            "auth_key",
+            auth_key.map_or(Json::Null, |key| Json::str(hex(key))),
+        ),
         ("first_salt", Json::Int(first_salt)),
         ("time_offset", Json::Int(time_offset.into())),
         ("flags", Json::Int(flags.into())),

@@ -120,15 +120,22 @@ fn save_sqlite(file: &Path, session: &PersistedSession) {
 
 fn load_string(file: &Path) {
     let text = std::fs::read_to_string(file).unwrap_or_else(|err| fail(&format!("read: {err}")));
-    let decoded = StringSession::decode(&text).unwrap_or_else(|err| fail(&format!("decode: {err}")));
+    let decoded =
+        StringSession::decode(&text).unwrap_or_else(|err| fail(&format!("decode: {err}")));
     let session = decoded.session();
     let mut fields = vec![
         ("library".to_owned(), Json::str("ferogram-session 0.6.6")),
         ("version".to_owned(), Json::Int(decoded.version().into())),
         ("dc_id".to_owned(), Json::Int(session.dc_id.into())),
-        ("server_address".to_owned(), Json::str(session.ip.to_string())),
+        (
+            "server_address".to_owned(),
+            Json::str(session.ip.to_string()),
+        ),
         ("port".to_owned(), Json::Int(session.port.into())),
-        ("auth_key".to_owned(), Json::str(common::hex(&session.auth_key))),
+        (
+            "auth_key".to_owned(),
+            Json::str(common::hex(&session.auth_key)),
+        ),
         ("user_id".to_owned(), Json::Int(session.user_id)),
     ];
     if let Some(full) = decoded.full_session() {

@@ -13,7 +13,9 @@ mod common;
 use std::path::Path;
 
 use common::{fail, Json};
-use layer_client::{BinaryFileBackend, DcEntry, DcFlags, InMemoryBackend, SessionBackend, UpdateStateChange};
+use layer_client::{
+    BinaryFileBackend, DcEntry, DcFlags, InMemoryBackend, SessionBackend, UpdateStateChange,
+};
 
 fn main() {
     let (action, format, file) = common::args();
@@ -51,7 +53,9 @@ fn make(backend: &dyn SessionBackend) {
     for step in steps {
         step.unwrap_or_else(|err| fail(&format!("building the session: {err}")));
     }
-    let session = memory.snapshot().unwrap_or_else(|| fail("no session built"));
+    let session = memory
+        .snapshot()
+        .unwrap_or_else(|| fail("no session built"));
     backend
         .save(&session)
         .unwrap_or_else(|err| fail(&format!("save: {err}")));
