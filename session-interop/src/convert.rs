@@ -5,6 +5,7 @@ use session_core::Session;
 use crate::error::InteropError;
 use crate::format::Format;
 use crate::formats;
+use crate::formats::layer_sqlite::Flavor;
 use crate::options::WriteOptions;
 use crate::report::{Exported, Imported};
 
@@ -39,6 +40,10 @@ pub fn read(format: Format, bytes: &[u8]) -> Result<Imported, InteropError> {
         Format::GrammersTl => formats::grammers_tl::read(bytes),
         Format::Layer => formats::layer::read(bytes),
         Format::LayerString => formats::layer::read_string(bytes),
+        Format::FerogramString => formats::ferogram_string::read(bytes),
+        Format::LayerSqlite => formats::layer_sqlite::read(Flavor::LayerClient, bytes),
+        Format::FerogramSqlite => formats::layer_sqlite::read(Flavor::Ferogram, bytes),
+        Format::Telethon2Sqlite => formats::telethon2_sqlite::read(bytes),
     }
 }
 
@@ -60,6 +65,10 @@ pub fn write(
         Format::GramjsString => formats::gramjs::write(session),
         Format::GotdJson => formats::gotd::write(session),
         Format::GrammersSqlite => formats::grammers_sqlite::write(session),
+        Format::FerogramString => formats::ferogram_string::write(session),
+        Format::LayerSqlite => formats::layer_sqlite::write(Flavor::LayerClient, session),
+        Format::FerogramSqlite => formats::layer_sqlite::write(Flavor::Ferogram, session),
+        Format::Telethon2Sqlite => formats::telethon2_sqlite::write(session),
         Format::Pyrogram1String | Format::GrammersTl | Format::Layer | Format::LayerString => {
             Err(InteropError::ReadOnly(format))
         }

@@ -16,7 +16,7 @@ pub enum Format {
     Tgsession,
     /// Telethon's `StringSession`: `1` + URL-safe base64 of DC, IPv4 or IPv6 address, port and auth key.
     TelethonString,
-    /// Telethon's SQLite `.session` file, schema 7 or 8.
+    /// Telethon 1.x's SQLite `.session` file, schema 7 or 8 (Telethon 2's is [`Format::Telethon2Sqlite`]).
     TelethonSqlite,
     /// Pyrogram 2 / Kurigram string session (271 bytes: DC, api id, test mode, key, user id, bot flag).
     PyrogramString,
@@ -32,15 +32,25 @@ pub enum Format {
     GrammersSqlite,
     /// grammers-session ≤ 0.7 TL-serialized session file. Read only.
     GrammersTl,
-    /// layer / ferogram binary session file (versions 1 to 8). Read only.
+    /// layer / ferogram binary session file (versions 1 to 8: layer-client 0.5 writes 3, ferogram 0.6.6
+    /// writes 8). Read only.
     Layer,
     /// layer / ferogram string session (the binary form in URL-safe base64 without padding). Read only.
     LayerString,
+    /// ferogram's portable `StringSession` (ferogram-session 0.6.6): `encode()`'s version 2 (read and
+    /// written) and `encode_v1()`'s version 1 (read).
+    FerogramString,
+    /// layer-client 0.5.0's SQLite session (`SqliteBackend`; `peers` without ferogram's columns).
+    LayerSqlite,
+    /// ferogram-session 0.6.6's SQLite session (`SqliteBackend` / `LibSqlBackend`).
+    FerogramSqlite,
+    /// Telethon 2's SQLite `.session` file (`SqliteSession`, schema version 10).
+    Telethon2Sqlite,
 }
 
 impl Format {
     /// Every format, in the order [`detect`](crate::detect) tries them.
-    pub const ALL: [Format; 12] = [
+    pub const ALL: [Format; 16] = [
         Format::Tgsession,
         Format::TelethonString,
         Format::TelethonSqlite,
@@ -53,6 +63,10 @@ impl Format {
         Format::GrammersTl,
         Format::Layer,
         Format::LayerString,
+        Format::FerogramString,
+        Format::LayerSqlite,
+        Format::FerogramSqlite,
+        Format::Telethon2Sqlite,
     ];
 
     /// The format's short name, as accepted by [`FromStr`] and shown by [`Display`](fmt::Display).
@@ -70,6 +84,10 @@ impl Format {
             Format::GrammersTl => "grammers-tl",
             Format::Layer => "layer",
             Format::LayerString => "layer-string",
+            Format::FerogramString => "ferogram-string",
+            Format::LayerSqlite => "layer-sqlite",
+            Format::FerogramSqlite => "ferogram-sqlite",
+            Format::Telethon2Sqlite => "telethon2-sqlite",
         }
     }
 
@@ -88,6 +106,10 @@ impl Format {
             Format::GrammersTl => "grammers <= 0.7 TL session file",
             Format::Layer => "layer / ferogram binary session",
             Format::LayerString => "layer / ferogram string session",
+            Format::FerogramString => "ferogram portable StringSession",
+            Format::LayerSqlite => "layer-client 0.5 SQLite session",
+            Format::FerogramSqlite => "ferogram SQLite session",
+            Format::Telethon2Sqlite => "Telethon 2 SQLite session file",
         }
     }
 
@@ -110,6 +132,7 @@ impl Format {
                 | Format::GramjsString
                 | Format::GotdJson
                 | Format::LayerString
+                | Format::FerogramString
         )
     }
 }

@@ -1,6 +1,7 @@
 //! Read and write other Telegram libraries' session formats as tgsession [`Session`]s.
 //!
-//! People arrive with sessions that Telethon, Pyrogram, GramJS, gotd, grammers or layer/ferogram already made.
+//! People arrive with sessions that Telethon (1.x or 2), Pyrogram, GramJS, gotd, grammers or layer/ferogram
+//! already made.
 //! This crate reads each of those formats into a [`Session`] and writes a [`Session`] back into the formats
 //! other libraries load, so a session can move between libraries and between storage backends without
 //! logging in again.
@@ -21,6 +22,7 @@
 //! | `tgsession` (this project's own) | yes | yes |
 //! | `telethon-string` (IPv4 and IPv6) | yes | yes |
 //! | `telethon-sqlite` (schemas 7 and 8) | yes | yes (7 by default, 8 on request) |
+//! | `telethon2-sqlite` (Telethon 2, schema 10) | yes | yes |
 //! | `pyrogram-string` (Pyrogram 2 / Kurigram) | yes | yes |
 //! | `pyrogram1-string` (Pyrogram 1.x, both lengths) | yes | no |
 //! | `pyrogram-sqlite` (Pyrogram 2 schema 3, Kurigram schema 7) | yes | yes (schema 3) |
@@ -29,6 +31,9 @@
 //! | `grammers-sqlite` (grammers-session 0.11) | yes | yes |
 //! | `grammers-tl` (grammers-session ≤ 0.7) | yes | no |
 //! | `layer`, `layer-string` (layer / ferogram, versions 1 to 8) | yes | no |
+//! | `ferogram-string` (ferogram's portable `StringSession`, versions 1 and 2) | yes | yes (version 2) |
+//! | `layer-sqlite` (layer-client 0.5.0 `SqliteBackend`) | yes | yes |
+//! | `ferogram-sqlite` (ferogram-session 0.6.6 `SqliteBackend` / `LibSqlBackend`) | yes | yes |
 //!
 //! # Example
 //!

@@ -1,6 +1,8 @@
 //! `detect` on every vector: each is recognized as exactly its own format, and inputs that are no session at
 //! all are refused with a typed error instead of a guess.
 
+mod support;
+
 use session_interop::{detect, read_any, Format, InteropError};
 
 /// Every vector made by a real library, with the format it must be detected as.
@@ -14,6 +16,11 @@ const VECTORS: &[(&str, &[u8], Format)] = &[
         "telethon_v8.session",
         include_bytes!("vectors/telethon_v8.session"),
         Format::TelethonSqlite,
+    ),
+    (
+        "telethon2_v10.session",
+        include_bytes!("vectors/telethon2_v10.session"),
+        Format::Telethon2Sqlite,
     ),
     (
         "pyrogram_2.0.106_string.txt",
@@ -38,6 +45,26 @@ const VECTORS: &[(&str, &[u8], Format)] = &[
     (
         "ferogram-session_0.6.6_v8.bin",
         include_bytes!("vectors/ferogram-session_0.6.6_v8.bin"),
+        Format::Layer,
+    ),
+    (
+        "ferogram-session_0.6.6_string.txt",
+        include_bytes!("vectors/ferogram-session_0.6.6_string.txt"),
+        Format::FerogramString,
+    ),
+    (
+        "ferogram-session_0.6.6_string_v1.txt",
+        include_bytes!("vectors/ferogram-session_0.6.6_string_v1.txt"),
+        Format::FerogramString,
+    ),
+    (
+        "ferogram-session_0.6.6.sqlite",
+        include_bytes!("vectors/ferogram-session_0.6.6.sqlite"),
+        Format::FerogramSqlite,
+    ),
+    (
+        "layer-client_0.5.0.bin",
+        include_bytes!("vectors/layer-client_0.5.0.bin"),
         Format::Layer,
     ),
     (
@@ -137,4 +164,25 @@ fn input_valid_in_two_formats_is_ambiguous_and_names_both() {
         .session;
     assert_eq!(pyrogram.home_dc, Some(2));
     assert_ne!(pyrogram, layer);
+}
+
+#[test]
+fn what_every_writer_writes_is_detected_as_its_own_format_only() {
+    let session = support::full_session();
+    for format in Format::ALL.into_iter().filter(|format| format.can_write()) {
+        let written =
+            session_interop::write(format, &session, &session_interop::WriteOptions::default())
+                .unwrap_or_else(|err| panic!("{format}: {err}"));
+        match detect(&written.bytes) {
+            Ok(detected) => assert_eq!(detected, format),
+            Err(err) => panic!("{format}: {err}"),
+        }
+        // Every other reader refuses it.
+        for other in Format::ALL.into_iter().filter(|other| *other != format) {
+            assert!(
+                session_interop::read(other, &written.bytes).is_err(),
+                "{format}'s output reads as {other}"
+            );
+        }
+    }
 }

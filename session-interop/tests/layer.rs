@@ -229,6 +229,28 @@ fn the_vector_reads_as_the_fake_account() {
 }
 
 #[test]
+fn layer_client_s_own_version_3_file_reads_as_the_fake_account() {
+    // Made by layer-client 0.5.0 (its `BinaryFileBackend` writes version 3): DC 2's IPv4 record and the
+    // update state; no peers (see vectors/README.md).
+    let bytes = include_bytes!("vectors/layer-client_0.5.0.bin");
+    assert_eq!(bytes[0], 3);
+    let mut file = vector_file();
+    file.dcs.truncate(1);
+    file.peers.clear();
+    assert_eq!(
+        file.encode(3),
+        bytes,
+        "the layout of version 3 is layer-client's"
+    );
+    let imported = read_layer(bytes).unwrap();
+    let mut session = expected(3);
+    session.dcs[0].ipv6 = None;
+    session.peers.clear();
+    assert_eq!(imported.session, session);
+    assert!(imported.dropped.is_empty(), "{:?}", imported.dropped);
+}
+
+#[test]
 fn the_test_writer_writes_the_vector_byte_for_byte() {
     // The layout the tests build every other version from matches what ferogram wrote.
     assert_eq!(vector_file().encode(8), VECTOR);

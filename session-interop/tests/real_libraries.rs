@@ -1,9 +1,9 @@
 //! Round trips through the real libraries: what this crate writes must load in Telethon 1.45.0, Pyrogram
-//! 2.0.106 and GramJS (npm `telegram` 2.26.22) with the right DC, address, port, auth key, user and peers, and
+//! 2.0.106, GramJS (npm `telegram` 2.26.22) and ferogram-session 0.6.6 (crates.io) with the right DC, address, port, auth key, user and peers, and
 //! what those libraries write must read back here as exactly the expected [`Session`].
 //!
 //! The libraries run offline, from the programs in `tests/reallibs/` (`libs.py` for Telethon and Pyrogram,
-//! `gramjs.js` for GramJS), which build and load sessions with the libraries' own session classes from the
+//! `gramjs.js` for GramJS, the Rust program `ferogram/` for ferogram), which build and load sessions with the libraries' own session classes from the
 //! fake inputs of `tests/vectors/README.md`. `scripts/reallibs setup` installs the libraries into a temporary
 //! directory and prints the variables these tests read; without them every test here fails and says how to
 //! install them (the test command skips them, with the server tests, under `TGSESSION_SKIP_SERVER_TESTS=1`).
@@ -87,6 +87,7 @@ mod reallibs {
         python: PathBuf,
         node: PathBuf,
         node_modules: PathBuf,
+        ferogram: PathBuf,
     }
 
     fn env_path(name: &str) -> PathBuf {
@@ -101,8 +102,14 @@ mod reallibs {
             python: env_path("TGSESSION_REALLIBS_PYTHON"),
             node: env_path("TGSESSION_REALLIBS_NODE"),
             node_modules: env_path("TGSESSION_REALLIBS_NODE_MODULES"),
+            ferogram: env_path("TGSESSION_REALLIBS_FEROGRAM"),
         };
-        for path in [&tools.python, &tools.node, &tools.node_modules] {
+        for path in [
+            &tools.python,
+            &tools.node,
+            &tools.node_modules,
+            &tools.ferogram,
+        ] {
             assert!(
                 path.exists(),
                 "{} does not exist (removed by `scripts/reallibs clean`?): {INSTALL_HINT}",
@@ -118,10 +125,12 @@ mod reallibs {
             .join(name)
     }
 
-    /// The command that runs the program of the library behind `format` (a name `libs.py` / `gramjs.js`
-    /// know), with `action` (`make` or `load`) on `file`.
+    /// The command that runs the program of the library behind `format` (a name `libs.py` / `gramjs.js` /
+    /// `ferogram/` know), with `action` (`make` or `load`) on `file`.
     fn library(tools: &Tools, action: &str, format: &str, file: &Path) -> Command {
-        let mut command = if format.starts_with("gramjs") {
+        let mut command = if format.starts_with("ferogram") {
+            Command::new(&tools.ferogram)
+        } else if format.starts_with("gramjs") {
             let mut command = Command::new(&tools.node);
             command.arg(program("gramjs.js"));
             command.env("TGSESSION_REALLIBS_NODE_MODULES", &tools.node_modules);
@@ -579,6 +588,172 @@ mod reallibs {
             Format::GramjsString,
             &connection(Some(ipv4()), None),
             &[],
+        );
+    }
+
+    // ------------------------------------------------------------------ ferogram
+
+    const FEROGRAM: &str = "ferogram-session 0.6.6";
+
+    /// What ferogram must see in a version-2 string of [`account`].
+    fn ferogram_string_view() -> Value {
+        let mut seen = seen_connection(FEROGRAM, "149.154.167.51");
+        seen.insert("version".into(), json!(2));
+        seen.insert("user_id".into(), json!(USER_ID));
+        Value::Object(seen)
+    }
+
+    /// One DC row as the ferogram program prints it.
+    fn ferogram_dc(addr: &str, flags: u8) -> Value {
+        json!({ "dc_id": DC_ID, "addr": addr, "auth_key": key_hex(), "first_salt": 0, "time_offset": 0,
+                "flags": flags })
+    }
+
+    /// One peer row as the ferogram program prints it.
+    fn ferogram_peer(id: i64, hash: i64, class: &str, channel_kind: Option<u8>) -> Value {
+        json!({ "id": id, "access_hash": hash, "is_channel": class == "channel", "is_chat": class == "chat",
+                "channel_kind": channel_kind, "is_community": false })
+    }
+
+    /// What ferogram must see in an SQLite file of [`account`] written as `format`: DC 2's IPv4 row, the
+    /// update state and the peers by id (layer-client files keep neither basic groups nor channel kinds).
+    fn ferogram_sqlite_view(format: Format) -> Value {
+        let ferogram = format == Format::FerogramSqlite;
+        let mut peers = Vec::new();
+        if ferogram {
+            peers.push(ferogram_peer(4242, 0, "chat", None));
+        }
+        peers.push(ferogram_peer(
+            123_456_789,
+            -1_111_111_111_111_111_111,
+            "user",
+            None,
+        ));
+        peers.push(ferogram_peer(
+            987_654_321,
+            2_222_222_222_222_222_222,
+            "user",
+            None,
+        ));
+        peers.push(ferogram_peer(
+            CHANNEL_ID,
+            -3_333_333_333_333_333_333,
+            "channel",
+            ferogram.then_some(0),
+        ));
+        json!({
+            "library": FEROGRAM,
+            "home_dc_id": DC_ID,
+            "dcs": [ferogram_dc("149.154.167.51:443", 0)],
+            "update_state": { "pts": 100, "qts": 7, "date": 1_700_000_000, "seq": 42 },
+            "channel_pts": { CHANNEL_ID.to_string(): 555 },
+            "peers": peers,
+            "min_peers": 0,
+            "future_auth_token": false,
+        })
+    }
+
+    /// The account of ferogram's SQLite file: DC 2 with both addresses, key, salt and clock offset, the update
+    /// state, alice, the broadcast channel and the basic group.
+    fn ferogram_account() -> Session {
+        let mut session = connection(Some(ipv4()), Some(ipv6()));
+        session.dcs[0].server_salt = 0x0102_0304_0506_0708;
+        session.dcs[0].time_offset = -3;
+        session.update_state = Some(vector_update_state());
+        let peers = vector_peers_as(PeerKind::User, PeerKind::Broadcast);
+        session.peers = peers
+            .into_iter()
+            .filter(|(id, _)| *id != PeerId::User(987_654_321))
+            .map(|(id, mut peer)| {
+                peer.username = None;
+                peer.phone = None;
+                (id, peer)
+            })
+            .collect();
+        session
+    }
+
+    #[test]
+    fn ferogram_loads_our_ferogram_string() {
+        ours_load_in_library(
+            "ferogram-string",
+            (Format::FerogramString, WriteOptions::default()),
+            &account(),
+            ("ferogram-string", "session.txt"),
+            &ferogram_string_view(),
+        );
+    }
+
+    #[test]
+    fn ferogram_loads_our_ferogram_sqlite() {
+        ours_load_in_library(
+            "ferogram-sqlite",
+            (Format::FerogramSqlite, WriteOptions::default()),
+            &account(),
+            ("ferogram-sqlite", "account.sqlite"),
+            &ferogram_sqlite_view(Format::FerogramSqlite),
+        );
+    }
+
+    /// layer-client 0.5.0's own SQLite backend does not build; ferogram opens layer-client files (migrating
+    /// them to its columns), which checks what layer-client would read from ours.
+    #[test]
+    fn ferogram_loads_our_layer_sqlite() {
+        ours_load_in_library(
+            "layer-sqlite",
+            (Format::LayerSqlite, WriteOptions::default()),
+            &account(),
+            ("ferogram-sqlite", "account.sqlite"),
+            &ferogram_sqlite_view(Format::LayerSqlite),
+        );
+    }
+
+    #[test]
+    fn we_read_ferograms_string() {
+        let mut expected = connection(Some(ipv4()), None);
+        expected.user = Some(vector_user());
+        library_output_reads_as(
+            "ferogram-string",
+            ("ferogram-string", "session.txt"),
+            Format::FerogramString,
+            &expected,
+            &[],
+        );
+    }
+
+    #[test]
+    fn we_read_ferograms_string_v1() {
+        let mut expected = connection(Some(ipv4()), None);
+        expected.user = Some(vector_user());
+        expected.dcs[0].server_salt = 0x0102_0304_0506_0708;
+        library_output_reads_as(
+            "ferogram-string-v1",
+            ("ferogram-string-v1", "session.txt"),
+            Format::FerogramString,
+            &expected,
+            &[&["sequence", "layer"]],
+        );
+    }
+
+    #[test]
+    fn we_read_ferograms_sqlite() {
+        library_output_reads_as(
+            "ferogram-sqlite",
+            ("ferogram-sqlite", "account.sqlite"),
+            Format::FerogramSqlite,
+            &ferogram_account(),
+            &[],
+        );
+    }
+
+    #[test]
+    fn we_read_ferograms_sqlite_and_report_what_a_session_cannot_hold() {
+        library_output_reads_as(
+            "ferogram-sqlite-extras",
+            ("ferogram-sqlite-extras", "account.sqlite"),
+            Format::FerogramSqlite,
+            &ferogram_account(),
+            &[&["min-peer"], &["community"], &["future auth token"]],
         );
     }
 }

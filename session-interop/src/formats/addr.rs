@@ -102,6 +102,30 @@ pub(super) fn parse(format: Format, text: &str) -> Result<SocketAddr, InteropErr
     Ok(addr)
 }
 
+/// Parses `ip:port` as Telethon 2 writes it, with an IPv6 address not in brackets (`2001:db8::1:443`: the
+/// port is what follows the last colon), or a bracketed `[v6]:port`; checked as [`socket_addr`] checks.
+pub(super) fn socket_addr_unbracketed(
+    format: Format,
+    text: &str,
+) -> Result<SocketAddr, InteropError> {
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return server(format, addr.ip(), addr.port().into());
+    }
+    let (ip, port) = text
+        .rsplit_once(':')
+        .ok_or_else(|| InteropError::malformed(format, "an address that is not `ip:port`"))?;
+    let ip: Ipv6Addr = ip
+        .parse()
+        .map_err(|_| InteropError::malformed(format, "an address that is not `ip:port`"))?;
+    let port: u16 = port.parse().map_err(|_| {
+        InteropError::malformed(
+            format,
+            "an address whose port is not a number from 1 to 65535",
+        )
+    })?;
+    server(format, IpAddr::V6(ip), port.into())
+}
+
 /// Parses `a.b.c.d:port` or `[v6]:port`: a port that is not 0 and an address a client can connect to.
 pub(super) fn socket_addr(format: Format, text: &str) -> Result<SocketAddr, InteropError> {
     let addr = parse(format, text)?;
@@ -201,6 +225,19 @@ mod tests {
         assert!(socket_addr(format, "[2001:67c:4e8:f002::a]:443").is_ok());
         for bad in ["1.2.3.4", "1.2.3.4:0", "[ff02::1]:443", "1.2.3.4:99999"] {
             assert!(socket_addr(format, bad).is_err(), "{bad}");
+        }
+        let v6: SocketAddr = "[2001:67c:4e8:f002::a]:443".parse().unwrap();
+        for text in ["2001:67c:4e8:f002::a:443", "[2001:67c:4e8:f002::a]:443"] {
+            assert_eq!(socket_addr_unbracketed(format, text).unwrap(), v6);
+        }
+        for bad in [
+            "2001:67c:4e8:f002::a",
+            "::1:0",
+            ":::443",
+            "x:443",
+            "2001:db8::1:99999",
+        ] {
+            assert!(socket_addr_unbracketed(format, bad).is_err(), "{bad}");
         }
     }
 }

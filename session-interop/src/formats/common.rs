@@ -198,6 +198,8 @@ pub(crate) struct Keeps {
     pub(crate) user: bool,
     /// The logged-in user's DC.
     pub(crate) user_dc: bool,
+    /// The logged-in user's username.
+    pub(crate) user_username: bool,
     /// The account's update state.
     pub(crate) update_state: bool,
     /// Per-channel update state.
@@ -251,7 +253,7 @@ pub(crate) fn unkept(format: Format, session: &Session, keeps: Keeps) -> Vec<Dro
     );
     if let Some(user) = &session.user {
         drop_if(
-            user.username.is_some(),
+            !keeps.user_username && user.username.is_some(),
             "logged-in user's username".to_owned(),
         );
         if let Some(dc) = user.dc {

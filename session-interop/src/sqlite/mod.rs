@@ -241,6 +241,17 @@ pub(crate) fn to_bytes(
     Ok(Zeroizing::new(data.to_vec()))
 }
 
+/// Column `index` of `row` as a `T`; a value of another type (or out of `T`'s range) is
+/// [`InteropError::Malformed`] for `format`.
+pub(crate) fn value<T: rusqlite::types::FromSql>(
+    format: Format,
+    row: &rusqlite::Row<'_>,
+    index: usize,
+) -> Result<T, InteropError> {
+    row.get(index)
+        .map_err(|err| sqlite_error(format, "a value of the wrong type", &err))
+}
+
 /// An error for a failed SQLite call while handling `format`: `doing` says what failed. SQLite's messages
 /// name tables and columns, never row values, so they are safe to show.
 pub(crate) fn sqlite_error(format: Format, doing: &str, err: &rusqlite::Error) -> InteropError {

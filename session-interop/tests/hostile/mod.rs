@@ -107,7 +107,7 @@ macro_rules! numbers {
 }
 
 /// The SQLite formats' files and bombs.
-pub(crate) const TARGETS: [Target; 4] = [
+pub(crate) const TARGETS: [Target; 6] = [
     Target {
         name: "Telethon",
         format: Format::TelethonSqlite,
@@ -222,6 +222,63 @@ pub(crate) const TARGETS: [Target; 4] = [
              INSERT INTO dc_option SELECT * FROM old_dc_option;
              DROP TABLE old_dc_option;",
     },
+    Target {
+        name: "ferogram",
+        format: Format::FerogramSqlite,
+        base: ferogram,
+        table: "peers",
+        column: "access_hash",
+        generated: Generated {
+            fill: concat!(
+                "DROP TABLE peers;
+                 CREATE TABLE peers (id INTEGER PRIMARY KEY, access_hash INTEGER NOT NULL,
+                     is_channel INTEGER NOT NULL DEFAULT 0, channel_kind INTEGER,
+                     is_community INTEGER NOT NULL DEFAULT 0);",
+                numbers!("10000"),
+                "INSERT INTO peers (id, access_hash) SELECT i, i FROM n;"
+            ),
+            create: "CREATE TABLE peers (id INTEGER PRIMARY KEY, access_hash INTEGER NOT NULL,
+                 is_channel INTEGER NOT NULL DEFAULT 0,
+                 is_chat INTEGER AS (length(hex(zeroblob(500000 + id % 2))) * 0) VIRTUAL,
+                 channel_kind INTEGER, is_community INTEGER NOT NULL DEFAULT 0)",
+        },
+        view: concat!(
+            "DROP TABLE peers; CREATE VIEW peers AS ",
+            numbers!("1000000"),
+            "SELECT i AS id, i AS access_hash, 0 AS is_channel, 0 AS is_chat, NULL AS channel_kind,
+                 0 AS is_community FROM n;"
+        ),
+        virtual_table: "DROP TABLE update_state;
+             CREATE VIRTUAL TABLE update_state USING rtree_i32(id, pts, qts, date, seq);
+             INSERT INTO update_state VALUES (1, 1, 2, 3, 4);",
+        before_sharing: "",
+    },
+    Target {
+        name: "Telethon 2",
+        format: Format::Telethon2Sqlite,
+        base: telethon2,
+        table: "datacenter",
+        column: "ipv4_addr",
+        generated: Generated {
+            fill: concat!(
+                "DROP TABLE datacenter;
+                 CREATE TABLE datacenter (id integer primary key, ipv6_addr text, auth blob);",
+                numbers!("10000"),
+                "INSERT INTO datacenter (id) SELECT i FROM n;"
+            ),
+            create: "CREATE TABLE datacenter (id integer primary key,
+                 ipv4_addr text AS (hex(zeroblob(500000 + id % 2))) VIRTUAL, ipv6_addr text, auth blob)",
+        },
+        view: concat!(
+            "DROP TABLE datacenter; CREATE VIEW datacenter AS ",
+            numbers!("1000000"),
+            "SELECT i AS id, '149.154.167.51:443' AS ipv4_addr, NULL AS ipv6_addr, NULL AS auth FROM n;"
+        ),
+        virtual_table: "DROP TABLE state;
+             CREATE VIRTUAL TABLE state USING rtree_i32(pts, qts, date, +seq);
+             INSERT INTO state VALUES (100, 7, 1700000000, 42);",
+        before_sharing: "",
+    },
 ];
 
 impl Target {
@@ -282,6 +339,20 @@ pub(crate) fn pyrogram() -> Vec<u8> {
 /// The real grammers-session 0.11 file.
 pub(crate) fn grammers() -> Vec<u8> {
     include_bytes!("../vectors/grammers-session_0.11.0.sqlite").to_vec()
+}
+
+/// The Telethon 2 file (schema 10) made by Telethon 2's own session code.
+pub(crate) fn telethon2() -> Vec<u8> {
+    include_bytes!("../vectors/telethon2_v10.session").to_vec()
+}
+
+/// The real ferogram-session 0.6.6 file, turned from WAL mode (as ferogram leaves it) into a rollback-journal
+/// file so that it can be edited in memory.
+pub(crate) fn ferogram() -> Vec<u8> {
+    let mut bytes = include_bytes!("../vectors/ferogram-session_0.6.6.sqlite").to_vec();
+    bytes[18] = 1;
+    bytes[19] = 1;
+    bytes
 }
 
 /// A Kurigram file (schema 7) with the tables, indexes and trigger Kurigram 2.2 creates, and the vectors'

@@ -5,15 +5,8 @@ use session_core::{DcEntry, DcFlags};
 use super::Layout;
 use crate::error::InteropError;
 use crate::formats::cursor::Cursor;
-use crate::formats::{addr, common, dc_merge};
+use crate::formats::{addr, common, layer_records};
 use crate::report::Dropped;
-
-/// The flag bits of version 3 and later.
-const IPV6: u8 = 1;
-const MEDIA: u8 = 2;
-const TCPO: u8 = 4;
-const CDN: u8 = 8;
-const STATIC: u8 = 16;
 
 /// Reads the DC count and records, and merges the records of one endpoint (see the module documentation).
 pub(super) fn read(
@@ -28,14 +21,7 @@ pub(super) fn read(
     let records = (0..count)
         .map(|_| record(cursor, layout))
         .collect::<Result<Vec<_>, _>>()?;
-    let (dcs, conflicts) = dc_merge::merge(records, |a, b| a.id == b.id && a.flags == b.flags);
-    if conflicts > 0 {
-        dropped.push(Dropped::new(
-            format!("{conflicts} values of repeated DC records"),
-            "they differ from the values of an earlier record of the same DC",
-        ));
-    }
-    Ok(dcs)
+    Ok(layer_records::merge_dcs(records, dropped))
 }
 
 /// One DC record, as an entry with one address.
@@ -55,19 +41,7 @@ fn record(cursor: &mut Cursor<'_>, layout: Layout) -> Result<DcEntry, InteropErr
     let server = addr::socket_addr(format, text)?;
     let flags = if layout.dc_flags() {
         let bits = cursor.u8("DC flags")?;
-        if bits & !(IPV6 | MEDIA | TCPO | CDN | STATIC) != 0 {
-            return Err(cursor.error(format_args!("unknown DC flag bits {bits:#04x}")));
-        }
-        if (bits & IPV6 != 0) != server.is_ipv6() {
-            return Err(cursor.error("the IPv6 flag does not match the address"));
-        }
-        DcFlags {
-            media_only: bits & MEDIA != 0,
-            tcpo_only: bits & TCPO != 0,
-            cdn: bits & CDN != 0,
-            is_static: bits & STATIC != 0,
-            this_port_only: false,
-        }
+        layer_records::dc_flags(bits, server.is_ipv6()).map_err(|reason| cursor.error(reason))?
     } else {
         DcFlags::default()
     };

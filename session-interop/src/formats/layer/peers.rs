@@ -4,8 +4,8 @@ use session_core::{LiteMap, Peer, PeerClass, PeerId, PeerKind};
 
 use super::Layout;
 use crate::error::InteropError;
-use crate::formats::common;
 use crate::formats::cursor::Cursor;
+use crate::formats::{common, layer_records};
 use crate::report::Dropped;
 
 /// `channel_kind` of a peer that is not a channel, or of a channel of unknown kind.
@@ -31,12 +31,7 @@ pub(super) fn read(
     if let Some(pair) = peers.windows(2).find(|pair| pair[0].0 == pair[1].0) {
         return Err(cursor.error(format_args!("peer {:?} is listed twice", pair[0].0)));
     }
-    if communities > 0 {
-        dropped.push(Dropped::new(
-            format!("community flag of {communities} peers"),
-            "a session has no place for it",
-        ));
-    }
+    layer_records::communities_dropped(communities, dropped);
     Ok(peers.into_iter().collect())
 }
 
@@ -70,17 +65,18 @@ fn record(cursor: &mut Cursor<'_>, layout: Layout) -> Result<(PeerId, Peer, bool
     if id.marked().is_none() {
         return Err(cursor.error(format_args!("{bare} is not a valid {class:?} id")));
     }
-    let kind = match (class, channel_kind) {
-        (PeerClass::User, NO_KIND) => PeerKind::User,
-        (PeerClass::Chat, NO_KIND) => PeerKind::Chat,
-        (PeerClass::Channel, NO_KIND) => PeerKind::Channel,
-        (PeerClass::Channel, 0) => PeerKind::Broadcast,
-        (PeerClass::Channel, 1) => PeerKind::Megagroup,
-        (PeerClass::Channel, 2) => PeerKind::Gigagroup,
-        (class, kind) => {
-            return Err(cursor.error(format_args!("channel kind {kind} on a {class:?} peer")))
-        }
-    };
+    let recorded = (channel_kind != NO_KIND).then_some(channel_kind);
+    let kind = match (class, recorded) {
+        (PeerClass::User, None) => Some(PeerKind::User),
+        (PeerClass::Chat, None) => Some(PeerKind::Chat),
+        (PeerClass::Channel, recorded) => layer_records::channel_kind(recorded),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        cursor.error(format_args!(
+            "channel kind {channel_kind} on a {class:?} peer"
+        ))
+    })?;
     let access_hash = common::access_hash(cursor.format(), id, Some(hash))?;
     let peer = Peer {
         kind,
@@ -102,15 +98,10 @@ pub(super) fn skip_min_peers(
         let user = cursor.i64("a min peer's user id")?;
         let peer = cursor.i64("a min peer's chat id")?;
         let message = cursor.i32("a min peer's message id")?;
-        if user <= 0 || peer == 0 || message <= 0 {
+        if !layer_records::min_peer_ok(user, peer, message.into()) {
             return Err(cursor.error("a min peer with a zero or negative id"));
         }
     }
-    if count > 0 {
-        dropped.push(Dropped::new(
-            format!("{count} min-peer references (users seen in messages)"),
-            "a session keeps no message context for min peers",
-        ));
-    }
+    layer_records::min_peers_dropped(count, dropped);
     Ok(())
 }

@@ -46,7 +46,13 @@ pub(super) fn read(bytes: &[u8]) -> Result<Imported, InteropError> {
     Ok(Imported { session, dropped })
 }
 
-/// The one row of the `version` table, as a version this crate reads.
+/// The schema version of Telethon 2, whose files are another format ([`Format::Telethon2Sqlite`]).
+///
+/// [`Format::Telethon2Sqlite`]: crate::Format::Telethon2Sqlite
+const TELETHON_2: i64 = 10;
+
+/// The one row of the `version` table, as a version this crate reads (Telethon 2's version is malformed
+/// here, not unsupported: it is another format).
 fn schema_version(db: &Connection) -> Result<Version, InteropError> {
     let mut stmt = db
         .prepare("SELECT version FROM version LIMIT 2")
@@ -65,6 +71,11 @@ fn schema_version(db: &Connection) -> Result<Version, InteropError> {
             "the version table has {found} (must be 1)"
         )));
     };
+    if number == TELETHON_2 {
+        return Err(malformed(
+            "schema version 10 is Telethon 2's (its tables differ from 1.x's): read it as telethon2-sqlite",
+        ));
+    }
     Version::from_number(number).ok_or_else(|| InteropError::Unsupported {
         format: FORMAT,
         reason: format!(
