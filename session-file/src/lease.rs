@@ -88,10 +88,10 @@ fn held_error(
 ) -> Result<StorageError, StorageError> {
     match record {
         Some(record) => {
+            // Whatever the record says (a broken lease reads as released), the lock is held: its holder's
+            // process still has the handle open, and nobody may take the lease before it closes it.
             let mut info = record.info(0);
-            if info.state != LeaseState::Released {
-                info.state = LeaseState::Held { lapses_in: None };
-            }
+            info.state = LeaseState::Held { lapses_in: None };
             Ok(StorageError::held(BACKEND, info))
         }
         None => Err(StorageError::new(
