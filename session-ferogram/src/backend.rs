@@ -5,7 +5,9 @@ use std::io;
 use std::sync::{mpsc, Arc};
 
 use ferogram_session::{CachedPeer, DcEntry, PersistedSession, SessionBackend, UpdateStateChange};
-use session_core::{JournalStorage, SessionDelete, StorageError};
+use session_core::{
+    JournalStorage, LeaseGuard, LeaseOptions, LeaseStorage, Leased, SessionDelete, StorageError,
+};
 
 use crate::ops::Op;
 use crate::worker::{self, Journaled, Request, Slot, Snapshots, View};
@@ -27,6 +29,14 @@ use crate::worker::{self, Journaled, Request, Slot, Snapshots, View};
 ///   next call reloads the slot first.
 /// - Clones share the session and the thread, which stops when the last clone is dropped.
 ///
+/// **One client per account:** [`open`](Self::open) takes the slot's [lease](session_core::lease) first, so a
+/// second process opening the same slot fails with [`ErrorKind::Held`](session_core::ErrorKind::Held),
+/// naming the holder. The lease is renewed on the runtime that called `open` (open the backend on the
+/// runtime that runs the client); once it is lost, every call fails (with the storage's
+/// [`ErrorKind::Fenced`](session_core::ErrorKind::Fenced) error as source) and changes nothing — stop the
+/// client when [`lease`](Self::lease)`().lost()` completes. [`close`](Self::close) releases it for the next
+/// process; so does dropping the last clone (the backend's thread releases it on its way out).
+///
 /// See the [crate documentation](crate) for how ferogram's session maps to a tgsession session and what
 /// is kept only in memory.
 #[derive(Clone)]
@@ -34,30 +44,62 @@ pub struct FerogramBackend {
     view: Arc<View>,
     worker: mpsc::Sender<Request>,
     mode: &'static str,
+    lease: Option<Arc<LeaseGuard>>,
 }
 
 impl FerogramBackend {
-    /// Loads the session from `storage`, which keeps a journal: every call then appends one small record
-    /// (compacted now and then into a new snapshot). An empty slot gives no session (`load` returns
-    /// `None`) until the client stores one.
-    pub async fn open<S: JournalStorage + SessionDelete + 'static>(
+    /// Takes the slot's lease with the default [`LeaseOptions`] (this process as holder, 30 s time to live,
+    /// waiting up to 3 s for a handle that is just closing), then loads the session from `storage`, which
+    /// keeps a journal: every call then appends one small record under the lease (compacted now and then
+    /// into a new snapshot). An empty slot gives no session (`load` returns `None`) until the client stores
+    /// one. Fails with [`ErrorKind::Held`](session_core::ErrorKind::Held) if another holder has the slot.
+    pub async fn open<S: JournalStorage + SessionDelete + LeaseStorage + 'static>(
         storage: S,
     ) -> Result<FerogramBackend, StorageError> {
-        FerogramBackend::start(Box::new(Journaled(Arc::new(storage)))).await
+        FerogramBackend::open_with(storage, &LeaseOptions::default()).await
     }
 
-    /// Loads the session from `storage`, any storage: every call stores the whole session.
+    /// Like [`open`](Self::open), taking the lease as `options` say (holder id, times, how long to wait).
+    pub async fn open_with<S: JournalStorage + SessionDelete + LeaseStorage + 'static>(
+        storage: S,
+        options: &LeaseOptions,
+    ) -> Result<FerogramBackend, StorageError> {
+        let leased = Leased::open(storage, options).await?;
+        let guard = Arc::clone(leased.guard());
+        let slot = Box::new(Journaled(Arc::new(leased)));
+        match FerogramBackend::start(slot, Some(Arc::clone(&guard))).await {
+            Ok(backend) => Ok(backend),
+            Err(err) => {
+                // Best effort: the error that matters is the one that stopped the open.
+                let _ = guard.release().await;
+                Err(err)
+            }
+        }
+    }
+
+    /// Loads the session from `storage`, which keeps a journal, **without** taking a lease: for a storage
+    /// that has none, or where something else guarantees a single client.
+    pub async fn open_unleased<S: JournalStorage + SessionDelete + 'static>(
+        storage: S,
+    ) -> Result<FerogramBackend, StorageError> {
+        FerogramBackend::start(Box::new(Journaled(Arc::new(storage))), None).await
+    }
+
+    /// Loads the session from `storage`, any storage: every call stores the whole session. Takes no lease.
     pub async fn open_snapshots<S: SessionDelete + 'static>(
         storage: S,
     ) -> Result<FerogramBackend, StorageError> {
-        FerogramBackend::start(Box::new(Snapshots(Arc::new(storage)))).await
+        FerogramBackend::start(Box::new(Snapshots(Arc::new(storage))), None).await
     }
 
-    async fn start(slot: Box<dyn Slot>) -> Result<FerogramBackend, StorageError> {
+    async fn start(
+        slot: Box<dyn Slot>,
+        lease: Option<Arc<LeaseGuard>>,
+    ) -> Result<FerogramBackend, StorageError> {
         let mode = slot.mode();
         let (opened, view) = worker::open(slot).await?;
         let view = Arc::new(View::new(view));
-        let worker = worker::spawn(opened, Arc::clone(&view)).map_err(|err| {
+        let worker = worker::spawn(opened, Arc::clone(&view), lease.clone()).map_err(|err| {
             StorageError::new(
                 session_core::ErrorKind::Other,
                 "ferogram",
@@ -65,7 +107,27 @@ impl FerogramBackend {
             )
             .with_source(err)
         })?;
-        Ok(FerogramBackend { view, worker, mode })
+        Ok(FerogramBackend {
+            view,
+            worker,
+            mode,
+            lease,
+        })
+    }
+
+    /// The lease this backend holds ([`open`](Self::open) / [`open_with`](Self::open_with)): its token and
+    /// status; `lost().await` completes when the client must stop.
+    pub fn lease(&self) -> Option<&LeaseGuard> {
+        self.lease.as_deref()
+    }
+
+    /// Releases the lease (if any), so the next process takes the slot at once: what a clean shutdown calls
+    /// after the client's last save. Later calls through any clone fail.
+    pub async fn close(&self) -> Result<(), StorageError> {
+        match &self.lease {
+            Some(lease) => lease.release().await,
+            None => Ok(()),
+        }
     }
 
     fn call(&self, op: Op) -> io::Result<()> {

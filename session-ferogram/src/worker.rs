@@ -7,7 +7,9 @@ use std::thread;
 
 use async_trait::async_trait;
 use ferogram_session::PersistedSession;
-use session_core::{Bytes, JournalStorage, LiveSession, Session, SessionDelete, StorageError};
+use session_core::{
+    Bytes, JournalStorage, LeaseGuard, LiveSession, Session, SessionDelete, StorageError,
+};
 
 use crate::error::{io_error, stopped};
 use crate::ops::{self, Op};
@@ -104,8 +106,14 @@ pub(crate) async fn open(
     Ok((Opened { slot, live, exists }, view))
 }
 
-/// Starts the worker thread; it stops when the returned sender (every clone of the backend) is dropped.
-pub(crate) fn spawn(opened: Opened, view: Arc<View>) -> io::Result<mpsc::Sender<Request>> {
+/// Starts the worker thread; it stops when the returned sender (every clone of the backend) is dropped,
+/// releasing `lease` (if any) on its way out, on its own runtime (the backend may be dropped where no
+/// runtime runs).
+pub(crate) fn spawn(
+    opened: Opened,
+    view: Arc<View>,
+    lease: Option<Arc<LeaseGuard>>,
+) -> io::Result<mpsc::Sender<Request>> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -123,6 +131,10 @@ pub(crate) fn spawn(opened: Opened, view: Arc<View>) -> io::Result<mpsc::Sender<
                 let result = runtime.block_on(worker.handle(request.op));
                 // The caller may have gone (its thread died); nothing to report to then.
                 let _ = request.reply.send(result);
+            }
+            if let Some(lease) = lease {
+                // Nobody is left to report a failure to; the lease then lapses after its time to live.
+                let _ = runtime.block_on(lease.release());
             }
         })?;
     Ok(sender)

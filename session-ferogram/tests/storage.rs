@@ -172,7 +172,9 @@ fn a_failed_call_changes_nothing_and_the_next_one_works() {
         inner: MemoryStorage::new(),
         failing: Arc::new(AtomicBool::new(false)),
     };
-    let backend = rt.block_on(FerogramBackend::open(storage.clone())).unwrap();
+    let backend = rt
+        .block_on(FerogramBackend::open_unleased(storage.clone()))
+        .unwrap();
     let first = PersistedSession {
         home_dc_id: 2,
         dcs: vec![dc(1)],
@@ -208,7 +210,9 @@ fn delete_empties_the_slot_and_a_save_of_an_empty_session_fills_it() {
     // An empty session is still a session: ferogram's own backends load `Some` after a save.
     assert!(rt.block_on(storage.load()).unwrap().is_some());
     assert!(backend.load().unwrap().is_some());
-    let reopened = rt.block_on(FerogramBackend::open(storage.clone())).unwrap();
+    let reopened = rt
+        .block_on(FerogramBackend::open_unleased(storage.clone()))
+        .unwrap();
     assert!(reopened.load().unwrap().is_some());
     drop(reopened);
 
@@ -245,7 +249,9 @@ fn keys_never_show_in_debug_or_errors() {
         inner: MemoryStorage::new(),
         failing: Arc::new(AtomicBool::new(false)),
     };
-    let backend = rt.block_on(FerogramBackend::open(storage.clone())).unwrap();
+    let backend = rt
+        .block_on(FerogramBackend::open_unleased(storage.clone()))
+        .unwrap();
     let session = PersistedSession {
         home_dc_id: 2,
         dcs: vec![dc(0xAB)],
