@@ -26,7 +26,8 @@
 //!
 //! The `lease` group measures, in the same run, a plain write against the same write under a lease
 //! (`write_fenced`, whose statement also locks the lease row `FOR SHARE`): `store-plain`/`store-fenced` of
-//! 4 KiB, `append-plain`/`append-fenced` of the 200-byte record, and `renew` (one `renew_lease`).
+//! 4 KiB, `append-plain`/`append-fenced` of the 200-byte record, and `renew` (one `renew_lease`); the
+//! pairs are also measured interleaved.
 //!
 //! Needs the test server: `source <(scripts/services env)` or `eval "$(scripts/services start)"`, then
 //! `CARGO_TARGET_DIR=/work/target-postgres cargo bench -p session-postgres --bench postgres`. It works in a
@@ -404,6 +405,19 @@ fn report(out: &Path, fixture: &Fixture) {
     table.measure_row("append", RECORD_LEN.0, 3000, |variant| {
         fixture.run("append", variant, &record);
     });
+    for (op, plain, fenced) in [
+        ("store", "store-plain", "store-fenced"),
+        ("append", "append-plain", "append-fenced"),
+    ] {
+        let (pair, baseline) = ([fenced, plain], [plain]);
+        let table = OverheadTable::new("interleaved median", &pair, fenced, &baseline);
+        table.print_header();
+        let size = if op == "store" { "4KiB" } else { RECORD_LEN.0 };
+        let value = lease_value(fixture, size);
+        table.measure_row("lease", size, 2000, |variant| {
+            fixture.run("lease", variant, &value);
+        });
+    }
 }
 
 fn main() {

@@ -20,7 +20,8 @@
 //!
 //! Criterion measures each variant in turn. On a busy machine the load changes between those runs, so the
 //! bench also measures adapter and driver **interleaved** (one call of each per round, alternating which
-//! goes first) and prints both medians, with the adapter's overhead over the driver (target: 10 %).
+//! goes first) and prints both medians, with the adapter's overhead over the driver (target: 10 %), and the
+//! fenced store (4 KiB) and append interleaved with the plain ones, with the cost of the fence.
 //!
 //! Run: `source <services env>; cargo bench -p session-redis --bench redis`
 
@@ -29,7 +30,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion};
-use session_conformance::bench::{median_ns, sample_value, OverheadTable, SIZES};
+use session_conformance::bench::{format_ns, median_ns, sample_value, OverheadTable, SIZES};
 use session_conformance::services::setting;
 use session_core::{
     Bytes, Epoch, Expect, FencedWrite, FencingToken, HolderId, JournalPosition, JournalStorage,
@@ -291,8 +292,8 @@ fn report(out: &Path, fixture: &Fixture) {
         .collect();
     criterion_table.print_row(append, append_size, &medians);
     let (lease, renew, size) = RENEW;
-    let renewal = median_ns(out, lease, renew, size);
-    println!("lease renewal: median {renewal:?} ns");
+    let renewal = median_ns(out, lease, renew, size).map_or("-".into(), format_ns);
+    println!("lease renewal: median {renewal}");
     let table = OverheadTable::new(
         "interleaved median",
         &["adapter", "driver"],
@@ -312,6 +313,22 @@ fn report(out: &Path, fixture: &Fixture) {
     println!("(append: a record of {} bytes)", record.len());
     table.measure_row(append, append_size, 5000, |variant| {
         fixture.run(append, variant, &record)
+    });
+    let fenced = OverheadTable::new(
+        "interleaved median",
+        &["fenced", "adapter"],
+        "fenced",
+        &["adapter"],
+    );
+    fenced.print_header();
+    let (size, len) = SIZES[0];
+    let value = sample_value(len, 0);
+    // The append first: the stores replace the journal.
+    fenced.measure_row(append, append_size, 5000, |variant| {
+        fixture.run(append, variant, &record)
+    });
+    fenced.measure_row("store", size, 3000, |variant| {
+        fixture.run("store", variant, &value)
     });
 }
 
