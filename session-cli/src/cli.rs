@@ -71,6 +71,50 @@ pub(crate) enum Command {
     Verify(VerifyArgs),
     /// List the format names for --from and --to, and which can be written
     Formats,
+    /// Show or break the lease that lets one client at a time use a slot
+    ///
+    /// A client (GrammersSession, FerogramBackend, LiveSession over Leased) holds its slot's lease while it
+    /// runs, so a second process cannot use the same account at once. `status` shows the holder, the fencing
+    /// token and the time left; `break` ends the lease of a holder that is gone.
+    #[command(subcommand)]
+    Lease(LeaseCommand),
+}
+
+/// `tgsession lease ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum LeaseCommand {
+    /// Show the slot's lease: holder, fencing token, and time left (or since when it lapsed)
+    Status(LeaseStatusArgs),
+    /// End the slot's lease whoever holds it (needs --force)
+    ///
+    /// For a holder that is gone (its machine died, it hangs) when you cannot wait for the lease to lapse.
+    /// The holder's writes fail from then on, but if it is still running, its connections to Telegram do
+    /// not stop until it notices: two clients on one auth key make Telegram invalidate the key. Stop the
+    /// holder first. A file lease is a lock its process holds: breaking it stops the holder's writes, but
+    /// the next client gets the slot only once that process exits.
+    Break(LeaseBreakArgs),
+}
+
+/// `tgsession lease status`.
+#[derive(Debug, Args)]
+pub(crate) struct LeaseStatusArgs {
+    /// The slot: a backend URL (file:PATH, sled:, redis://, postgres://)
+    #[arg(value_name = "URL")]
+    pub(crate) url: Location,
+    /// Print one JSON object instead of text
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// `tgsession lease break`.
+#[derive(Debug, Args)]
+pub(crate) struct LeaseBreakArgs {
+    /// The slot: a backend URL (file:PATH, sled:, redis://, postgres://)
+    #[arg(value_name = "URL")]
+    pub(crate) url: Location,
+    /// Break it: required, because a holder that is still running keeps using the account
+    #[arg(long)]
+    pub(crate) force: bool,
 }
 
 /// How the session to read is named, besides a positional SOURCE. `Debug` shows `--string` by its length.

@@ -70,6 +70,7 @@ impl Destination {
             Destination::File(path) => {
                 let shown = self.describe();
                 let file = backend::file(path, &shown, Role::Destination)?;
+                backend::refuse_if_leased(&file, force, &shown).await?;
                 backend::save(&file, data, force, &shown).await
             }
         }

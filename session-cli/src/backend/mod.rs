@@ -7,7 +7,7 @@ mod url;
 
 use std::path::Path;
 
-use session_core::{Bytes, Expect, VersionedStorage};
+use session_core::{Bytes, Expect, LeaseState, LeaseStorage, VersionedStorage};
 use session_file::FileStorage;
 use session_postgres::PostgresStorage;
 use session_redis::RedisStorage;
@@ -20,8 +20,60 @@ use crate::error::{CliError, Role};
 use crate::exit::Exit;
 use crate::redact::Shown;
 
+/// A handle on one slot of any backend: its value with versions, and its lease where the backend keeps one.
+pub(crate) trait SlotStorage: VersionedStorage {
+    /// The slot's lease, where the backend keeps one (every backend but S3).
+    fn lease(&self) -> Option<&dyn LeaseStorage>;
+}
+
+/// Backends with a lease.
+macro_rules! leased_backend {
+    ($($backend:ty),+) => {$(
+        impl SlotStorage for $backend {
+            fn lease(&self) -> Option<&dyn LeaseStorage> {
+                Some(self)
+            }
+        }
+    )+};
+}
+
+leased_backend!(FileStorage, SledStorage, RedisStorage, PostgresStorage);
+
+impl SlotStorage for S3Storage {
+    fn lease(&self) -> Option<&dyn LeaseStorage> {
+        None
+    }
+}
+
 /// A handle on one slot of any backend.
-pub(crate) type Storage = Box<dyn VersionedStorage>;
+pub(crate) type Storage = Box<dyn SlotStorage>;
+
+/// Refuses (exit 6) to write into a slot whose lease another holder holds, unless `force`: a running client
+/// would keep writing over what this command stores, or be cut off by it.
+pub(crate) async fn refuse_if_leased(
+    storage: &dyn SlotStorage,
+    force: bool,
+    shown: &Shown,
+) -> Result<(), CliError> {
+    let Some(lease) = storage.lease() else {
+        return Ok(());
+    };
+    if force {
+        return Ok(());
+    }
+    let info = lease
+        .read_lease()
+        .await
+        .map_err(|err| CliError::storage(&err, shown, Role::Destination))?;
+    match info {
+        Some(info) if matches!(info.state, LeaseState::Held { .. }) => Err(CliError::new(
+            Exit::Refused,
+            format!("{shown} is in use: its lease is {info}; nothing was written"),
+            "stop that client first (it releases the lease when it closes), or add --force to write anyway",
+        )),
+        _ => Ok(()),
+    }
+}
 
 /// Opens the backend `url` names, for reading (`Role::Source`) or writing (`Role::Destination`).
 ///

@@ -32,6 +32,7 @@ pub(crate) async fn run(args: CopyArgs) -> Result<Exit, CliError> {
     );
     let value = value(&loaded)?;
     let storage = backend::open(&to, Role::Destination).await?;
+    backend::refuse_if_leased(storage.as_ref(), args.force, &to.shown).await?;
     backend::save(storage.as_ref(), &value, args.force, &to.shown).await?;
     note(format_args!(
         "tgsession: copied {} ({}) to {}",

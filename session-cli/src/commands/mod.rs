@@ -5,6 +5,7 @@ mod convert;
 mod copy;
 mod formats;
 mod inspect;
+mod lease;
 mod privacy;
 mod verify;
 
@@ -26,6 +27,7 @@ pub(crate) fn run(cli: Cli) -> Result<Exit, CliError> {
             Command::Copy(args) => copy::run(args).await,
             Command::Verify(args) => verify::run(args).await,
             Command::Formats => formats::run(),
+            Command::Lease(command) => lease::run(command).await,
         }
     })
 }
