@@ -6,8 +6,7 @@ use std::time::Duration;
 use grammers_session::types::{PeerAuth, PeerInfo};
 use grammers_session::Session as _;
 use session_core::{
-    ErrorKind, HolderId, LeaseOptions, LeaseRequest, LeaseStorage, MemoryStorage,
-    SessionStorageExt,
+    ErrorKind, HolderId, LeaseOptions, LeaseRequest, LeaseStorage, MemoryStorage, SessionStorageExt,
 };
 use session_grammers::GrammersSession;
 

@@ -997,3 +997,16 @@ proptest! {
         check(Format::GrammersTl, &bytes);
     }
 }
+
+/// session-grammers' differential test runs grammers' `SqliteSession` over `VECTOR` against
+/// `GrammersSession` over this crate's import of it, committed there: the two must stay the same session.
+#[test]
+fn the_grammers_bridge_vector_is_the_import_of_the_grammers_vector() {
+    let imported =
+        include_bytes!("../../session-grammers/tests/vectors/grammers-session_0.11.0.tgs");
+    let committed = Session::decode(imported).unwrap();
+    assert_eq!(
+        committed,
+        read(Format::GrammersSqlite, VECTOR).unwrap().session
+    );
+}
