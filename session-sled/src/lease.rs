@@ -11,8 +11,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use session_core::lease::{checked_ttl, LeaseRecord};
 use session_core::{
-    FencedOutcome, FencedWrite, FencingToken, LeaseGrant, LeaseInfo, LeaseRequest,
-    LeaseStorage, LeaseTerm, StorageError,
+    FencedOutcome, FencedWrite, FencingToken, LeaseGrant, LeaseInfo, LeaseRequest, LeaseStorage,
+    LeaseTerm, StorageError,
 };
 use sled::transaction::TransactionalTree;
 
@@ -26,7 +26,9 @@ use crate::txn;
 fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| u64::try_from(since.as_millis()).unwrap_or(u64::MAX))
+        .map_or(0, |since| {
+            u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+        })
 }
 
 /// The lease record of the slot at `key`, if it ever had a lease.
@@ -127,10 +129,13 @@ impl LeaseStorage for SledStorage {
 
     async fn release_lease(&self, token: FencingToken) -> Result<(), StorageError> {
         self.change_lease("release the lease of", move |current, _| {
-            Ok(((), current.map(|mut record| {
-                record.release(token);
-                record
-            })))
+            Ok((
+                (),
+                current.map(|mut record| {
+                    record.release(token);
+                    record
+                }),
+            ))
         })
         .await
     }

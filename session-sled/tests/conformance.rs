@@ -113,7 +113,14 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()>
 mod default_tree {
     use super::*;
 
-    conformance_tests!(SledHarness::new(None), delete, versioned, crash, journal, lease);
+    conformance_tests!(
+        SledHarness::new(None),
+        delete,
+        versioned,
+        crash,
+        journal,
+        lease
+    );
 }
 
 /// The suite on a named tree of the database.
