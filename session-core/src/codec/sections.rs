@@ -2,6 +2,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 
+use litemap::store::StoreMut;
 use litemap::LiteMap;
 
 use super::error::CodecError;
@@ -12,7 +13,8 @@ use super::writer::Writer;
 use crate::auth_key::AuthKey;
 use crate::journal::{Epoch, JournalPosition};
 use crate::session::{
-    DcEntry, DcFlags, DeviceInfo, Peer, PeerId, PeerKind, Session, TempAuthKey, UpdateState, User,
+    ChunkedStore, DcEntry, DcFlags, DeviceInfo, Peer, PeerId, PeerKind, PeerMap, Session,
+    TempAuthKey, UpdateState, User,
 };
 
 /// Flag bits of a DC entry.
@@ -476,7 +478,7 @@ pub(super) fn kind_code(kind: PeerKind) -> u8 {
     }
 }
 
-fn write_peers(w: &mut Writer, peers: &LiteMap<PeerId, Peer>) -> Result<(), CodecError> {
+fn write_peers(w: &mut Writer, peers: &PeerMap) -> Result<(), CodecError> {
     w.count("peers", peers.len())?;
     for (id, peer) in peers.iter() {
         write_peer(w, *id, peer)?;
@@ -523,12 +525,14 @@ pub(super) fn write_peer(w: &mut Writer, id: PeerId, peer: &Peer) -> Result<(), 
     Ok(())
 }
 
-fn read_peers(r: &mut Reader<'_>) -> Result<LiteMap<PeerId, Peer>, CodecError> {
+fn read_peers(r: &mut Reader<'_>) -> Result<PeerMap, CodecError> {
     let n = r.nonzero_count("peers", MIN_PEER_LEN)?;
-    let mut peers: Vec<(PeerId, Peer)> = Vec::with_capacity(n);
+    let mut peers = ChunkedStore::new();
+    let mut last = None;
     for _ in 0..n {
-        let (id, peer) = read_peer(r, peers.last().map(|(last, _)| *last))?;
-        peers.push((id, peer));
+        let (id, peer) = read_peer(r, last)?;
+        last = Some(id);
+        peers.lm_push(id, peer);
     }
     // Strictly increasing, checked by read_peer: exactly what the map keeps.
     Ok(LiteMap::from_sorted_store_unchecked(peers))
