@@ -64,6 +64,12 @@ impl<K, V> ChunkedStore<K, V> {
         }
     }
 
+    /// The last entry, with its value mutable (in constant time, unlike an indexed access).
+    pub fn last_mut(&mut self) -> Option<(&K, &mut V)> {
+        let (key, value) = self.chunks.last_mut()?.last_mut()?;
+        Some((key, value))
+    }
+
     /// The entries, in order, as one vector.
     pub fn into_vec(self) -> Vec<(K, V)> {
         let mut all = Vec::with_capacity(self.len);
@@ -211,6 +217,7 @@ impl<K, V> StoreMut<K, V> for ChunkedStore<K, V> {
         Some((key, value))
     }
 
+    #[inline]
     fn lm_push(&mut self, key: K, value: V) {
         match self.chunks.last_mut() {
             Some(last) if last.len() < FILL => {
@@ -381,6 +388,7 @@ impl Counts {
     }
 
     /// Changes the length of chunk `chunk` by `delta`.
+    #[inline]
     fn add(&mut self, chunk: usize, delta: isize) {
         let mut i = chunk + 1;
         while i <= self.tree.len() {
@@ -569,6 +577,10 @@ mod tests {
         }
         check_invariants(&pushed);
         check_invariants(&pushed.clone());
+        let mut last = pushed.clone();
+        *last.last_mut().unwrap().1 = 7;
+        assert_eq!(last.lm_last(), Some((&9_999, &7)));
+        assert_eq!(ChunkedStore::<u32, u64>::new().last_mut(), None);
         check_invariants(&inserted);
         assert_ne!(pushed.chunks.len(), inserted.chunks.len());
         assert_eq!(pushed, inserted);
