@@ -103,7 +103,7 @@ pub fn with_peers(peers: usize) -> Session {
         };
         cache.push((id, peer));
     }
-    // Collecting sorts once; inserting one by one would shift the sorted vector on every insert.
+    // Collecting sorts once and fills the peer map's chunks in order.
     session.peers = cache.into_iter().collect();
     if let Some(state) = session.update_state.as_mut() {
         for c in 0..100 {

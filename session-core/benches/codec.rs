@@ -1,4 +1,5 @@
-//! Encode / decode speed and size of the tgsession codec, with serde_json of the same `Session` as the baseline.
+//! Encode / decode speed and size of the tgsession codec, with serde_json of the same `Session` and a plain
+//! `clone` (the same allocations, no parsing) as baselines.
 //!
 //! Run with `cargo bench -p session-core --bench codec`. Prints the encoded size per case once.
 
@@ -36,6 +37,11 @@ fn codec(c: &mut Criterion) {
                 |()| Session::decode(&encoded).expect("decodes"),
                 BatchSize::SmallInput,
             )
+        });
+        // What building the same session in memory costs without parsing (the same allocations and bytes
+        // written): the floor for decode, measured the same way.
+        group.bench_function("clone", |b| {
+            b.iter_batched(|| (), |()| session.clone(), BatchSize::SmallInput)
         });
         // Encode, decode and drop: what a save-and-reload cycle costs in all.
         group.bench_function("encode+decode", |b| {

@@ -10,7 +10,8 @@ use ferogram_session::{
     UpdatesStateSnap,
 };
 use session_core::{
-    AuthKey, DcEntry, DcFlags, LiteMap, Peer, PeerClass, PeerId, PeerKind, Session, UpdateState,
+    AuthKey, ChunkedStore, DcEntry, DcFlags, LiteMap, Peer, PeerClass, PeerId, PeerKind, PeerMap,
+    Session, UpdateState,
 };
 
 /// A ferogram session value the tgsession model cannot hold; nothing is stored when one is found.
@@ -201,12 +202,12 @@ fn snapshot(state: &UpdateState) -> UpdatesStateSnap {
 }
 
 /// The peer map: a peer listed twice in the same class keeps its first listing (the one ferogram restores).
-fn peers(list: &[CachedPeer], base: &LiteMap<PeerId, Peer>) -> LiteMap<PeerId, Peer> {
+fn peers(list: &[CachedPeer], base: &PeerMap) -> PeerMap {
     let mut entries: Vec<(PeerId, Peer)> = list.iter().map(|p| peer(p, base)).collect();
     // Stable: of equal ids, the first listed stays first and is the one kept.
     entries.sort_by_key(|(id, _)| *id);
     entries.dedup_by_key(|(id, _)| *id);
-    LiteMap::from_sorted_store_unchecked(entries)
+    LiteMap::from_sorted_store_unchecked(ChunkedStore::from(entries))
 }
 
 /// The id space ferogram's flags put a peer in: a basic group if `is_chat`, a channel if `is_channel` or
@@ -222,7 +223,7 @@ pub(crate) fn class(peer: &CachedPeer) -> PeerClass {
 }
 
 /// One peer, keeping from the stored peer of the same id what ferogram does not know.
-pub(crate) fn peer(fero: &CachedPeer, base: &LiteMap<PeerId, Peer>) -> (PeerId, Peer) {
+pub(crate) fn peer(fero: &CachedPeer, base: &PeerMap) -> (PeerId, Peer) {
     let class = class(fero);
     let id = PeerId::new(class, fero.id);
     let old = base.get(&id);

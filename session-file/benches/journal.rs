@@ -5,7 +5,8 @@
 //!
 //! - `peers_100k_journal`: `flush_100_changed_peers` applies 100 changed peers (50 updated, 50 new) to a
 //!   100,000-peer session in memory and flushes them as one record (the default compaction policy included,
-//!   so every ~1,000 flushes one pays for a compaction); `append_and_fdatasync` is the floor: a bare write of
+//!   so every ~1,000 flushes one pays for a compaction); `apply_in_memory` is its in-memory part alone (the
+//!   same patches applied to a `Session`); `append_and_fdatasync` is the floor: a bare write of
 //!   a record of the same size and an `fdatasync`; `store_whole_session` is what every change cost before
 //!   the journal: encoding and durably replacing the whole session.
 //! - `small_changes`: `first_persist_auth_only` (a new slot's first flush: the snapshot that starts the
@@ -89,6 +90,19 @@ fn peers_100k(c: &mut Criterion, runtime: &tokio::runtime::Runtime) {
                 live.change(patch);
                 runtime.block_on(live.flush()).expect("flushes");
             },
+            BatchSize::SmallInput,
+        )
+    });
+    // The same changes applied to a session in memory only: the part of a flush that is not I/O.
+    let mut memory = session.clone();
+    let mut memory_round = 0;
+    group.bench_function("apply_in_memory", |b| {
+        b.iter_batched(
+            || {
+                memory_round += 1;
+                hundred_changed(&users, memory_round)
+            },
+            |patch| memory.apply(&patch),
             BatchSize::SmallInput,
         )
     });

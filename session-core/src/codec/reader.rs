@@ -1,7 +1,5 @@
 //! A bounds-checked cursor over the input: every read fails with `Truncated` instead of panicking.
 
-use compact_str::CompactString;
-
 use super::error::CodecError;
 
 pub(crate) struct Reader<'a> {
@@ -17,6 +15,7 @@ impl<'a> Reader<'a> {
         self.buf.len()
     }
 
+    #[inline]
     pub(crate) fn bytes(&mut self, n: usize) -> Result<&'a [u8], CodecError> {
         if n > self.buf.len() {
             return Err(CodecError::Truncated);
@@ -26,55 +25,50 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
 
+    #[inline]
     pub(crate) fn array<const N: usize>(&mut self) -> Result<[u8; N], CodecError> {
         let mut out = [0; N];
         out.copy_from_slice(self.bytes(N)?);
         Ok(out)
     }
 
+    #[inline]
     pub(crate) fn u8(&mut self) -> Result<u8, CodecError> {
         Ok(self.array::<1>()?[0])
     }
 
+    #[inline]
     pub(crate) fn u16(&mut self) -> Result<u16, CodecError> {
         Ok(u16::from_le_bytes(self.array()?))
     }
 
+    #[inline]
     pub(crate) fn u32(&mut self) -> Result<u32, CodecError> {
         Ok(u32::from_le_bytes(self.array()?))
     }
 
+    #[inline]
     pub(crate) fn i32(&mut self) -> Result<i32, CodecError> {
         Ok(i32::from_le_bytes(self.array()?))
     }
 
+    #[inline]
     pub(crate) fn u64(&mut self) -> Result<u64, CodecError> {
         Ok(u64::from_le_bytes(self.array()?))
     }
 
+    #[inline]
     pub(crate) fn i64(&mut self) -> Result<i64, CodecError> {
         Ok(i64::from_le_bytes(self.array()?))
     }
 
-    /// A `u16`-length-prefixed UTF-8 string, kept inline when short (see [`CompactString`]).
-    pub(crate) fn compact_string(
-        &mut self,
-        field: &'static str,
-    ) -> Result<CompactString, CodecError> {
+    /// A `u16`-length-prefixed UTF-8 string, borrowed from the input (the caller makes the owned string it
+    /// needs, so a short one can go straight into an inline [`CompactString`](compact_str::CompactString)).
+    #[inline]
+    pub(crate) fn str(&mut self, field: &'static str) -> Result<&'a str, CodecError> {
         let len = usize::from(self.u16()?);
         let raw = self.bytes(len)?;
-        std::str::from_utf8(raw)
-            .map(CompactString::new)
-            .map_err(|_| CodecError::invalid(field, "not valid UTF-8"))
-    }
-
-    /// A `u16`-length-prefixed UTF-8 string.
-    pub(crate) fn string(&mut self, field: &'static str) -> Result<String, CodecError> {
-        let len = usize::from(self.u16()?);
-        let raw = self.bytes(len)?;
-        std::str::from_utf8(raw)
-            .map(str::to_owned)
-            .map_err(|_| CodecError::invalid(field, "not valid UTF-8"))
+        std::str::from_utf8(raw).map_err(|_| CodecError::invalid(field, "not valid UTF-8"))
     }
 
     /// A `u32` element count, checked against the bytes left so that a forged count cannot make the

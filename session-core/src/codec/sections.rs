@@ -2,6 +2,8 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 
+use compact_str::CompactString;
+use litemap::store::StoreMut;
 use litemap::LiteMap;
 
 use super::error::CodecError;
@@ -12,7 +14,8 @@ use super::writer::Writer;
 use crate::auth_key::AuthKey;
 use crate::journal::{Epoch, JournalPosition};
 use crate::session::{
-    DcEntry, DcFlags, DeviceInfo, Peer, PeerId, PeerKind, Session, TempAuthKey, UpdateState, User,
+    ChunkedStore, DcEntry, DcFlags, DeviceInfo, Peer, PeerId, PeerKind, PeerMap, Session,
+    TempAuthKey, UpdateState, User,
 };
 
 /// Flag bits of a DC entry.
@@ -381,7 +384,7 @@ pub(super) fn read_user(r: &mut Reader<'_>) -> Result<User, CodecError> {
         ));
     }
     let username = if flags & user_flag::USERNAME != 0 {
-        Some(r.string("user username")?)
+        Some(r.str("user username")?.to_owned())
     } else {
         None
     };
@@ -445,12 +448,12 @@ pub(super) fn write_device(w: &mut Writer, d: &DeviceInfo) -> Result<(), CodecEr
 
 pub(super) fn read_device(r: &mut Reader<'_>) -> Result<DeviceInfo, CodecError> {
     Ok(DeviceInfo {
-        device_model: r.string("device device_model")?,
-        system_version: r.string("device system_version")?,
-        app_version: r.string("device app_version")?,
-        system_lang_code: r.string("device system_lang_code")?,
-        lang_pack: r.string("device lang_pack")?,
-        lang_code: r.string("device lang_code")?,
+        device_model: r.str("device device_model")?.to_owned(),
+        system_version: r.str("device system_version")?.to_owned(),
+        app_version: r.str("device app_version")?.to_owned(),
+        system_lang_code: r.str("device system_lang_code")?.to_owned(),
+        lang_pack: r.str("device lang_pack")?.to_owned(),
+        lang_code: r.str("device lang_code")?.to_owned(),
     })
 }
 
@@ -476,7 +479,7 @@ pub(super) fn kind_code(kind: PeerKind) -> u8 {
     }
 }
 
-fn write_peers(w: &mut Writer, peers: &LiteMap<PeerId, Peer>) -> Result<(), CodecError> {
+fn write_peers(w: &mut Writer, peers: &PeerMap) -> Result<(), CodecError> {
     w.count("peers", peers.len())?;
     for (id, peer) in peers.iter() {
         write_peer(w, *id, peer)?;
@@ -523,18 +526,35 @@ pub(super) fn write_peer(w: &mut Writer, id: PeerId, peer: &Peer) -> Result<(), 
     Ok(())
 }
 
-fn read_peers(r: &mut Reader<'_>) -> Result<LiteMap<PeerId, Peer>, CodecError> {
+/// A peer with no fields set, for [`read_peer_body`] to fill: a constant, copied in whole words.
+const EMPTY_PEER: Peer = Peer {
+    kind: PeerKind::User,
+    access_hash: None,
+    username: None,
+    phone: None,
+    min: false,
+};
+
+fn read_peers(r: &mut Reader<'_>) -> Result<PeerMap, CodecError> {
     let n = r.nonzero_count("peers", MIN_PEER_LEN)?;
-    let mut peers: Vec<(PeerId, Peer)> = Vec::with_capacity(n);
+    let mut peers = ChunkedStore::new();
+    let mut last = None;
     for _ in 0..n {
-        let (id, peer) = read_peer(r, peers.last().map(|(last, _)| *last))?;
-        peers.push((id, peer));
+        let (id, kind, flags) = read_peer_head(r, last)?;
+        last = Some(id);
+        // Filled where it is stored: building each peer aside and moving it in costs more than the parsing
+        // (its optional fields are written byte by byte, then read back whole).
+        peers.lm_push(id, EMPTY_PEER);
+        if let Some((_, peer)) = peers.last_mut() {
+            read_peer_body(r, kind, flags, peer)?;
+        }
     }
-    // Strictly increasing, checked by read_peer: exactly what the map keeps.
+    // Strictly increasing, checked by read_peer_head: exactly what the map keeps.
     Ok(LiteMap::from_sorted_store_unchecked(peers))
 }
 
 /// The kind of a peer entry from its code.
+#[inline]
 fn peer_kind(code: u8) -> Result<PeerKind, CodecError> {
     PEER_KINDS
         .get(usize::from(code))
@@ -547,44 +567,55 @@ pub(super) fn read_peer(
     r: &mut Reader<'_>,
     previous: Option<PeerId>,
 ) -> Result<(PeerId, Peer), CodecError> {
-    let kind = peer_kind(r.u8()?)?;
-    let id = PeerId::new(kind.class(), r.i64()?);
+    let (id, kind, flags) = read_peer_head(r, previous)?;
+    let mut peer = EMPTY_PEER;
+    read_peer_body(r, kind, flags, &mut peer)?;
+    Ok((id, peer))
+}
+
+/// The fixed part of a peer entry (kind, bare id, flags), read with one bounds check: the id, which must
+/// sort after `previous`, the kind and the flags.
+#[inline]
+fn read_peer_head(
+    r: &mut Reader<'_>,
+    previous: Option<PeerId>,
+) -> Result<(PeerId, PeerKind, u8), CodecError> {
+    let [code, id @ .., flags] = r.array::<10>()?;
+    let kind = peer_kind(code)?;
+    let id = PeerId::new(kind.class(), i64::from_le_bytes(id));
     if previous.is_some_and(|last| id <= last) {
         return Err(CodecError::invalid(
             "peer id",
             "peers must be sorted by class and id, without repeats",
         ));
     }
-    let flags = r.u8()?;
     if flags & !peer_flag::ALL != 0 {
         return Err(CodecError::invalid(
             "peer flags",
             format!("unknown bits {:#04x}", flags & !peer_flag::ALL),
         ));
     }
-    let access_hash = if flags & peer_flag::ACCESS_HASH != 0 {
-        Some(r.i64()?)
-    } else {
-        None
-    };
-    let username = if flags & peer_flag::USERNAME != 0 {
-        Some(r.compact_string("peer username")?)
-    } else {
-        None
-    };
-    let phone = if flags & peer_flag::PHONE != 0 {
-        Some(r.compact_string("peer phone")?)
-    } else {
-        None
-    };
-    Ok((
-        id,
-        Peer {
-            kind,
-            access_hash,
-            username,
-            phone,
-            min: flags & peer_flag::MIN != 0,
-        },
-    ))
+    Ok((id, kind, flags))
+}
+
+/// The rest of a peer entry with `kind` and `flags`, written field by field into `peer` (a default one).
+#[inline]
+fn read_peer_body(
+    r: &mut Reader<'_>,
+    kind: PeerKind,
+    flags: u8,
+    peer: &mut Peer,
+) -> Result<(), CodecError> {
+    peer.kind = kind;
+    peer.min = flags & peer_flag::MIN != 0;
+    if flags & peer_flag::ACCESS_HASH != 0 {
+        peer.access_hash = Some(r.i64()?);
+    }
+    if flags & peer_flag::USERNAME != 0 {
+        peer.username = Some(CompactString::new(r.str("peer username")?));
+    }
+    if flags & peer_flag::PHONE != 0 {
+        peer.phone = Some(CompactString::new(r.str("peer phone")?));
+    }
+    Ok(())
 }

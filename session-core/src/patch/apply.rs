@@ -2,10 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use litemap::LiteMap;
-
 use super::{DcChange, DcKey, Patch};
-use crate::session::{Peer, PeerId, Session};
+use crate::session::{Peer, PeerId, PeerMap, Session};
 
 pub(super) fn apply(s: &mut Session, p: &Patch) {
     assign(&mut s.home_dc, p.home_dc);
@@ -65,94 +63,18 @@ fn assign<T: Copy>(field: &mut Option<T>, value: Option<Option<T>>) {
     }
 }
 
-/// Applies the sorted peer changes to the sorted cache: existing ids are replaced in place (binary
-/// searches), removals are dropped in one pass, and new ids are merged in with one backward pass
-/// ([`insert_sorted`]), however many there are.
-fn merge_peers(peers: &mut LiteMap<PeerId, Peer>, changes: &BTreeMap<PeerId, Option<Peer>>) {
-    let mut store = std::mem::take(peers).into_tuple_vec();
-    let mut removals = false;
-    let mut added: Vec<(PeerId, Peer)> = Vec::new();
+/// Applies the peer changes to the cache, one by one: each is a binary search, and an insertion or
+/// removal moves the entries of one chunk of the [`PeerMap`], so a batch costs the same wherever its ids
+/// fall in a large cache.
+fn merge_peers(peers: &mut PeerMap, changes: &BTreeMap<PeerId, Option<Peer>>) {
     for (id, change) in changes {
-        match (store.binary_search_by(|(key, _)| key.cmp(id)), change) {
-            (Ok(at), Some(peer)) => store[at].1 = peer.clone(),
-            (Ok(_), None) => removals = true,
-            (Err(_), Some(peer)) => added.push((*id, peer.clone())),
-            (Err(_), None) => {}
-        }
-    }
-    if removals {
-        store.retain(|(id, _)| !matches!(changes.get(id), Some(None)));
-    }
-    if !added.is_empty() {
-        insert_sorted(&mut store, added);
-    }
-    *peers = LiteMap::from_sorted_store_unchecked(store);
-}
-
-/// Inserts `added` (sorted, ids not in `store`) into the sorted `store` in one backward pass: the vector
-/// grows by `added.len()` placeholder entries, then, from the end, each place takes the larger of the last
-/// unplaced old entry (moved by a swap, which leaves the placeholder behind) and the last unplaced new entry.
-/// The pass stops as soon as every new entry is placed, so the entries before the first insertion point
-/// never move; each entry after it moves exactly once, and nothing is allocated but the placeholders.
-fn insert_sorted(store: &mut Vec<(PeerId, Peer)>, added: Vec<(PeerId, Peer)>) {
-    let old_len = store.len();
-    store.resize_with(old_len + added.len(), || (PeerId::User(0), Peer::default()));
-    let mut next_old = old_len;
-    let mut write = store.len();
-    for new in added.into_iter().rev() {
-        while next_old > 0 && store[next_old - 1].0 > new.0 {
-            next_old -= 1;
-            write -= 1;
-            store.swap(next_old, write);
-        }
-        write -= 1;
-        store[write] = new;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::session::PeerKind;
-
-    fn peer(hash: i64) -> Peer {
-        Peer {
-            kind: PeerKind::User,
-            access_hash: Some(hash),
-            ..Peer::default()
-        }
-    }
-
-    #[test]
-    fn the_peer_merge_equals_changing_one_by_one() {
-        let mut rng = fastrand::Rng::with_seed(7);
-        let mut peers: LiteMap<PeerId, Peer> =
-            (0..5_000).map(|i| (PeerId::User(i * 3), peer(i))).collect();
-        for round in 0..40 {
-            let mut changes = BTreeMap::new();
-            let count = if round % 10 == 9 {
-                3_000
-            } else {
-                rng.usize(0..200)
-            };
-            for _ in 0..count {
-                let id = PeerId::User(rng.i64(-10..16_000));
-                let change = rng.bool().then(|| peer(rng.i64(..)));
-                changes.insert(id, change);
+        match change {
+            Some(peer) => {
+                peers.insert(*id, peer.clone());
             }
-            let mut expected = peers.clone();
-            for (id, change) in &changes {
-                match change {
-                    Some(peer) => {
-                        expected.insert(*id, peer.clone());
-                    }
-                    None => {
-                        expected.remove(id);
-                    }
-                }
+            None => {
+                peers.remove(id);
             }
-            merge_peers(&mut peers, &changes);
-            assert_eq!(peers, expected);
         }
     }
 }

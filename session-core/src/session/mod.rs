@@ -1,5 +1,6 @@
 //! The `Session` model: everything a Telegram client keeps between runs.
 
+mod chunked;
 mod dc;
 mod peer;
 
@@ -8,10 +9,28 @@ use std::collections::BTreeMap;
 use litemap::LiteMap;
 use serde::{Deserialize, Serialize};
 
+pub use self::chunked::{ChunkedStore, Entries};
 pub use self::dc::{DcEntry, DcFlags, TempAuthKey};
 pub use self::peer::{Peer, PeerClass, PeerId, PeerKind};
 use crate::auth_key::AuthKey;
 pub use crate::codec::UnknownSections;
+
+/// The peer cache of a [`Session`]: a sorted map from [`PeerId`] to [`Peer`], a [`LiteMap`] over a
+/// [`ChunkedStore`].
+///
+/// ```
+/// use session_core::{ChunkedStore, LiteMap, Peer, PeerId, PeerMap};
+///
+/// let mut peers: PeerMap = [(PeerId::User(2), Peer::default())].into_iter().collect();
+/// peers.insert(PeerId::User(1), Peer::default());
+/// assert_eq!(peers.keys().collect::<Vec<_>>(), [&PeerId::User(1), &PeerId::User(2)]);
+///
+/// // From a vector already sorted by id, without repeats:
+/// let sorted = vec![(PeerId::User(1), Peer::default())];
+/// let peers: PeerMap = LiteMap::from_sorted_store_unchecked(ChunkedStore::from(sorted));
+/// assert_eq!(peers.len(), 1);
+/// ```
+pub type PeerMap = LiteMap<PeerId, Peer, ChunkedStore<PeerId, Peer>>;
 
 /// One Telegram login: the superset of what MTProto clients keep between runs.
 ///
@@ -51,11 +70,13 @@ pub struct Session {
     pub update_state: Option<UpdateState>,
     /// Cached peers (users, groups, channels) with the access hashes needed to address them, sorted by id.
     ///
-    /// A [`LiteMap`] is a map kept in one sorted vector: lookups are binary searches, iteration is as fast as
-    /// over a slice, and encoding or decoding 100,000 peers takes milliseconds. Inserting a new id shifts the
-    /// entries after it, so to fill a large cache at once, collect it from an iterator (which sorts once).
+    /// A [`PeerMap`]: a [`LiteMap`] kept in sorted chunks of a few hundred entries ([`ChunkedStore`]).
+    /// Lookups are binary searches, iteration walks the chunks in order, and inserting or removing a peer
+    /// moves the entries of one chunk only, so a batch of new peers costs the same at the start of a cache
+    /// of 100,000 as at its end. To fill a large cache at once, collect it from an iterator (which sorts
+    /// once).
     #[serde(with = "self::peer::as_list")]
-    pub peers: LiteMap<PeerId, Peer>,
+    pub peers: PeerMap,
     /// How the client presents itself to Telegram, so it can present itself the same way every time.
     pub device: Option<DeviceInfo>,
     /// The application's api id.

@@ -167,6 +167,7 @@ pub(super) mod as_list {
     use serde::ser::SerializeSeq;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+    use super::super::{ChunkedStore, PeerMap};
     use super::{Peer, PeerId};
 
     #[derive(Serialize)]
@@ -184,7 +185,7 @@ pub(super) mod as_list {
     }
 
     pub(crate) fn serialize<S: Serializer>(
-        peers: &LiteMap<PeerId, Peer>,
+        peers: &PeerMap,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut seq = serializer.serialize_seq(Some(peers.len()))?;
@@ -196,7 +197,7 @@ pub(super) mod as_list {
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
-    ) -> Result<LiteMap<PeerId, Peer>, D::Error> {
+    ) -> Result<PeerMap, D::Error> {
         let mut entries: Vec<(PeerId, Peer)> = Vec::<Entry>::deserialize(deserializer)?
             .into_iter()
             .map(|Entry { id, peer }| (id, peer))
@@ -208,6 +209,8 @@ pub(super) mod as_list {
                 pair[0].0
             )));
         }
-        Ok(LiteMap::from_sorted_store_unchecked(entries))
+        Ok(LiteMap::from_sorted_store_unchecked(ChunkedStore::from(
+            entries,
+        )))
     }
 }

@@ -7,7 +7,7 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use session_core::{
-    AuthKey, DcEntry, DcFlags, DcKey, DeviceInfo, LiteMap, Patch, Peer, PeerId, PeerKind, Session,
+    AuthKey, DcEntry, DcFlags, DcKey, DeviceInfo, Patch, Peer, PeerId, PeerKind, PeerMap, Session,
     TempAuthKey, UpdateCounters, UpdateState, User,
 };
 
@@ -93,7 +93,7 @@ pub(crate) fn device() -> impl Strategy<Value = DeviceInfo> {
     })
 }
 
-pub(crate) fn peers() -> impl Strategy<Value = LiteMap<PeerId, Peer>> {
+pub(crate) fn peers() -> impl Strategy<Value = PeerMap> {
     vec(
         (
             0..PeerKind::ALL.len(),

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use rusqlite::Row;
-use session_core::{DcEntry, LiteMap, Peer, PeerId, Session, UpdateState, User};
+use session_core::{DcEntry, Peer, PeerId, PeerMap, Session, UpdateState, User};
 
 use super::{schema, subtype, FORMAT, SELF_PLACEHOLDER};
 use crate::error::InteropError;
@@ -110,7 +110,7 @@ fn address(text: &str, ipv6: bool) -> Result<Option<SocketAddr>, InteropError> {
 fn peers(
     db: &Database,
     dropped: &mut Vec<Dropped>,
-) -> Result<(LiteMap<PeerId, Peer>, Option<User>), InteropError> {
+) -> Result<(PeerMap, Option<User>), InteropError> {
     let mut user = None;
     let mut placeholders = 0_usize;
     let mut peers = Vec::new();

@@ -1,6 +1,6 @@
 //! layer's peer records and min-peer references.
 
-use session_core::{LiteMap, Peer, PeerClass, PeerId, PeerKind};
+use session_core::{Peer, PeerClass, PeerId, PeerKind, PeerMap};
 
 use super::Layout;
 use crate::error::InteropError;
@@ -16,7 +16,7 @@ pub(super) fn read(
     cursor: &mut Cursor<'_>,
     layout: Layout,
     dropped: &mut Vec<Dropped>,
-) -> Result<LiteMap<PeerId, Peer>, InteropError> {
+) -> Result<PeerMap, InteropError> {
     let count = cursor.u16("the peer count")?.into();
     let min_len = 8 + 8 + 1 + usize::from(layout.channel_kind()) + usize::from(layout.community());
     let count = cursor.count(count, min_len, "peers")?;

@@ -1,7 +1,7 @@
 //! The peer cache: `peers` rows (and Kurigram's `usernames` table) to the session's peers and back.
 
 use rusqlite::{params, Transaction};
-use session_core::{LiteMap, Peer, PeerClass, PeerId, PeerKind};
+use session_core::{Peer, PeerClass, PeerId, PeerKind, PeerMap};
 
 use super::read::{optional, query_error};
 use super::write::write_error;
@@ -59,7 +59,7 @@ struct Row {
 /// Reads the `peers` table (and Kurigram's `usernames`), with what the session has no place for. Rows become
 /// peers as they are read; a peer's username is its `peers.username` when set, else its first row in
 /// `usernames`.
-pub(super) fn read(db: &Database) -> Result<(LiteMap<PeerId, Peer>, Vec<Dropped>), InteropError> {
+pub(super) fn read(db: &Database) -> Result<(PeerMap, Vec<Dropped>), InteropError> {
     let sql = format!(
         "SELECT id, access_hash, type, {}, {}, {} FROM peers",
         optional(db, "peers", "username"),
@@ -266,7 +266,7 @@ impl Lost {
 /// Fails with [`InteropError::Unwritable`] for a peer whose kind is of another class than its id.
 pub(super) fn write(
     tx: &Transaction<'_>,
-    peers: &LiteMap<PeerId, Peer>,
+    peers: &PeerMap,
     now: i64,
 ) -> Result<Vec<Dropped>, InteropError> {
     let mut insert = tx

@@ -2,7 +2,7 @@
 
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
-use session_core::{LiteMap, Peer, PeerId, PeerKind, Session, User};
+use session_core::{Peer, PeerId, PeerKind, PeerMap, Session, User};
 
 use super::reader::read_error;
 use super::{date, FORMAT};
@@ -17,7 +17,7 @@ const SELF_ROW_ID: i64 = 0;
 #[derive(Debug)]
 pub(super) struct Entities {
     /// The cached peers.
-    pub(super) peers: LiteMap<PeerId, Peer>,
+    pub(super) peers: PeerMap,
     /// The logged-in user, from the self row.
     pub(super) user: Option<User>,
     /// What the rows held that a session has no place for.
