@@ -104,7 +104,7 @@ impl LeaseGuard {
             released: AtomicBool::new(false),
         });
         let renewer = match grant.term {
-            LeaseTerm::Lapses(ttl) => Some(tokio::spawn(renew(shared.clone(), sent + ttl))),
+            LeaseTerm::Lapses(_) => Some(tokio::spawn(renew(shared.clone(), sent))),
             LeaseTerm::WhileHeld => None,
         };
         Ok(LeaseGuard { shared, renewer })
@@ -118,7 +118,8 @@ impl LeaseGuard {
         request: &LeaseRequest,
         wait: Duration,
     ) -> Result<LeaseGuard, StorageError> {
-        let give_up = Instant::now() + wait;
+        // A wait too long for the clock (`Duration::MAX`, say) waits for ever.
+        let give_up = Instant::now().checked_add(wait);
         // A holder that is just releasing is gone within milliseconds: try again soon, then less often.
         let mut backoff = Duration::from_millis(5);
         loop {
@@ -127,17 +128,20 @@ impl LeaseGuard {
                 other => return other,
             };
             let now = Instant::now();
-            if now >= give_up {
+            if give_up.is_some_and(|give_up| now >= give_up) {
                 return Err(err);
             }
             let free_in = match err.lease_held().map(|info| info.state) {
                 Some(LeaseState::Held {
                     lapses_in: Some(left),
-                }) => left + request.takeover_delay(),
+                }) => left.saturating_add(request.takeover_delay()),
                 Some(LeaseState::Lapsed { ago }) => request.takeover_delay().saturating_sub(ago),
                 _ => Duration::from_secs(1),
             };
-            let pause = free_in.min(backoff).min(give_up - now);
+            let mut pause = free_in.min(backoff);
+            if let Some(give_up) = give_up {
+                pause = pause.min(give_up - now);
+            }
             backoff = (backoff * 2).min(Duration::from_millis(250));
             tokio::time::sleep(pause).await;
         }
@@ -261,12 +265,15 @@ fn lose(shared: &Shared, reason: String) {
 }
 
 /// The renewal task: renews every third of the time to live; retries failures until the lease is no longer
-/// safe to act on, then marks it lost. `lapses` is when the lease lapses unless renewed.
-async fn renew(shared: Arc<Shared>, mut lapses: Instant) {
+/// safe to act on, then marks it lost. `acquired` is when the acquisition was sent: the lease lapses a time
+/// to live after it unless renewed, and the first renewal is due a third of the time to live after it (at
+/// once, if the acquisition's reply took longer than that), not after the reply arrived.
+async fn renew(shared: Arc<Shared>, acquired: Instant) {
     let ttl = shared.ttl;
     let every = ttl / 3;
     let retry = (ttl / 20).max(Duration::from_millis(10));
-    let mut next = Instant::now() + every;
+    let mut lapses = acquired + ttl;
+    let mut next = acquired + every;
     loop {
         tokio::time::sleep_until(next).await;
         let safe_until = lapses - ttl / 4;
@@ -308,5 +315,156 @@ async fn renew(shared: Arc<Shared>, mut lapses: Instant) {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+    use bytes::Bytes;
+    use tokio::time::Instant;
+
+    use crate::{
+        ErrorKind, FencedOutcome, FencedWrite, FencingToken, HolderId, LeaseGrant, LeaseGuard,
+        LeaseInfo, LeaseRequest, LeaseStatus, LeaseStorage, MemoryStorage, SessionStorage,
+        StorageError,
+    };
+
+    /// A memory storage whose acquisitions are granted at once but answered `reply` later, and whose
+    /// renewals take a round trip of 20 ms: a slow network.
+    #[derive(Debug)]
+    struct SlowReplies {
+        inner: MemoryStorage,
+        reply: Duration,
+    }
+
+    #[async_trait]
+    impl SessionStorage for SlowReplies {
+        async fn load(&self) -> Result<Option<Bytes>, StorageError> {
+            self.inner.load().await
+        }
+
+        async fn store(&self, data: Bytes) -> Result<(), StorageError> {
+            self.inner.store(data).await
+        }
+    }
+
+    #[async_trait]
+    impl LeaseStorage for SlowReplies {
+        async fn acquire_lease(&self, request: &LeaseRequest) -> Result<LeaseGrant, StorageError> {
+            let grant = self.inner.acquire_lease(request).await;
+            tokio::time::sleep(self.reply).await;
+            grant
+        }
+
+        async fn renew_lease(
+            &self,
+            token: FencingToken,
+            ttl: Duration,
+        ) -> Result<LeaseGrant, StorageError> {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            self.inner.renew_lease(token, ttl).await
+        }
+
+        async fn release_lease(&self, token: FencingToken) -> Result<(), StorageError> {
+            self.inner.release_lease(token).await
+        }
+
+        async fn read_lease(&self) -> Result<Option<LeaseInfo>, StorageError> {
+            self.inner.read_lease().await
+        }
+
+        async fn break_lease(&self) -> Result<Option<LeaseInfo>, StorageError> {
+            self.inner.break_lease().await
+        }
+
+        async fn write_fenced(
+            &self,
+            token: FencingToken,
+            write: FencedWrite,
+        ) -> Result<FencedOutcome, StorageError> {
+            self.inner.write_fenced(token, write).await
+        }
+    }
+
+    fn request(holder: &str, ttl: Duration) -> LeaseRequest {
+        LeaseRequest::new(HolderId::new(holder).unwrap())
+            .with_ttl(ttl)
+            .unwrap()
+    }
+
+    /// An acquisition whose reply took more than a third of the time to live is renewed at once: the first
+    /// renewal is due a third of the time to live after the request was sent, not after the reply. (It
+    /// used to be scheduled a third after the reply, past the guard's safe window, so the guard was lost
+    /// for nothing — and `lost()` completed only after the lease could have lapsed.)
+    #[tokio::test]
+    async fn a_slow_acquisition_is_renewed_in_time() {
+        let ttl = Duration::from_millis(600);
+        let storage: Arc<dyn LeaseStorage> = Arc::new(SlowReplies {
+            inner: MemoryStorage::new(),
+            reply: ttl * 7 / 10,
+        });
+        let guard = LeaseGuard::acquire(storage, &request("slow", ttl))
+            .await
+            .unwrap();
+        tokio::time::sleep(ttl * 2).await;
+        assert!(
+            matches!(guard.status(), LeaseStatus::Valid { .. }) && guard.is_valid(),
+            "{:?}",
+            guard.status()
+        );
+    }
+
+    /// `lost()` completes before the lease can lapse, also when the acquisition's reply was slow and
+    /// renewals then fail.
+    #[tokio::test]
+    async fn lost_completes_before_a_slowly_acquired_lease_can_lapse() {
+        let ttl = Duration::from_millis(600);
+        let inner = MemoryStorage::new();
+        let storage: Arc<dyn LeaseStorage> = Arc::new(SlowReplies {
+            inner: inner.clone(),
+            reply: ttl * 7 / 10,
+        });
+        let sent = Instant::now();
+        let guard = LeaseGuard::acquire(storage, &request("slow", ttl))
+            .await
+            .unwrap();
+        // The renewals fail from now on: the lease was broken.
+        inner.break_lease().await.unwrap();
+        guard.lost().await;
+        assert!(sent.elapsed() < ttl, "lost after {:?}", sent.elapsed());
+    }
+
+    /// Waits and takeover delays too long for the clock neither panic nor end the wait early.
+    #[tokio::test]
+    async fn extreme_waits_and_delays_do_not_overflow() {
+        let storage: Arc<dyn LeaseStorage> = Arc::new(MemoryStorage::new());
+        let first = LeaseGuard::acquire(
+            storage.clone(),
+            &LeaseRequest::new(HolderId::new("a").unwrap()),
+        )
+        .await
+        .unwrap();
+        let patient =
+            LeaseRequest::new(HolderId::new("b").unwrap()).with_takeover_delay(Duration::MAX);
+        let err = LeaseGuard::acquire_waiting(storage.clone(), &patient, Duration::from_millis(50))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Held);
+        let waiter = tokio::spawn({
+            let storage = storage.clone();
+            async move {
+                let request = LeaseRequest::new(HolderId::new("c").unwrap());
+                LeaseGuard::acquire_waiting(storage, &request, Duration::MAX)
+                    .await
+                    .map(|guard| guard.token())
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        first.release().await.unwrap();
+        assert!(waiter.await.unwrap().unwrap() > first.token());
     }
 }
