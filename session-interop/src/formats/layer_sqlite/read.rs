@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use rusqlite::types::ValueRef;
 use rusqlite::Row;
-use session_core::{DcEntry, LiteMap, Peer, PeerClass, PeerId, PeerKind, Session, UpdateState};
+use session_core::{DcEntry, Peer, PeerClass, PeerId, PeerKind, PeerMap, Session, UpdateState};
 
 use super::{schema, Flavor};
 use crate::error::InteropError;
@@ -184,7 +184,7 @@ impl Reader<'_> {
     }
 
     /// The peers; ferogram's community flags are reported.
-    fn peers(&self, dropped: &mut Vec<Dropped>) -> Result<LiteMap<PeerId, Peer>, InteropError> {
+    fn peers(&self, dropped: &mut Vec<Dropped>) -> Result<PeerMap, InteropError> {
         let has = |column| self.db.has_column("peers", column);
         let sql = format!(
             "SELECT id, access_hash, is_channel, {}, {}, {} FROM peers",
