@@ -23,7 +23,9 @@
 //!   `<key>#lease` ([`RedisStorage::lease_key`]), on the server's clock; each lease operation is one Lua
 //!   script, and each write under a lease (`write_fenced`) is the write's own script preceded by the
 //!   fencing-token check. Tokens never repeat; after a failover to a replica that missed the last lease
-//!   write, two holders are possible: see [Leases](RedisStorage#leases) for the design and the caveats.
+//!   write, two holders are possible, and so they are if an `allkeys-*` eviction policy evicts the lease
+//!   hash (it has no expiry, so `volatile-*` policies never do): see [Leases](RedisStorage#leases) for the
+//!   design and the caveats.
 //! - Keys never expire unless [`RedisStorage::with_ttl`] sets a time to live.
 //! - A write is durable as the server's persistence settings make it: with `appendonly yes` and
 //!   `appendfsync always` an acknowledged append survives a machine crash, with `everysec` it may lose the

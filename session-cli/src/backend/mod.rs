@@ -7,7 +7,7 @@ mod url;
 
 use std::path::Path;
 
-use session_core::{Bytes, Expect, LeaseState, LeaseStorage, VersionedStorage};
+use session_core::{Bytes, Expect, LeaseRequest, LeaseState, LeaseStorage, VersionedStorage};
 use session_file::FileStorage;
 use session_postgres::PostgresStorage;
 use session_redis::RedisStorage;
@@ -48,8 +48,10 @@ impl SlotStorage for S3Storage {
 /// A handle on one slot of any backend.
 pub(crate) type Storage = Box<dyn SlotStorage>;
 
-/// Refuses (exit 6) to write into a slot whose lease another holder holds, unless `force`: a running client
-/// would keep writing over what this command stores, or be cut off by it.
+/// Refuses (exit 6) to write into a slot whose lease another holder holds (or held until less than the
+/// default takeover delay ago, without releasing it), unless `force`: a running client would keep writing
+/// over what this command stores, or be cut off by it. A check before the write, not a fence: a client that
+/// takes the lease in between is not seen.
 pub(crate) async fn refuse_if_leased(
     storage: &dyn SlotStorage,
     force: bool,
@@ -65,8 +67,15 @@ pub(crate) async fn refuse_if_leased(
         .read_lease()
         .await
         .map_err(|err| CliError::storage(&err, shown, Role::Destination))?;
+    // A lease that lapsed without a release less than the default takeover delay ago may belong to a holder
+    // that is frozen, not gone: it is treated as held.
+    let in_use = |state: LeaseState| match state {
+        LeaseState::Held { .. } => true,
+        LeaseState::Lapsed { ago } => ago < LeaseRequest::DEFAULT_TAKEOVER_DELAY,
+        LeaseState::Released => false,
+    };
     match info {
-        Some(info) if matches!(info.state, LeaseState::Held { .. }) => Err(CliError::new(
+        Some(info) if in_use(info.state) => Err(CliError::new(
             Exit::Refused,
             format!("{shown} is in use: its lease is {info}; nothing was written"),
             "stop that client first (it releases the lease when it closes), or add --force to write anyway",
