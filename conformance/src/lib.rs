@@ -117,10 +117,12 @@ mod check;
 mod context;
 mod data;
 pub mod fixtures;
+pub mod lease_processes;
 mod macros;
 mod memory;
 mod model;
 pub mod planted;
+pub mod processes;
 pub mod services;
 
 use session_core::{

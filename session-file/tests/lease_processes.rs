@@ -22,19 +22,18 @@
 //! The binary is both the parent (as `cargo test` runs it; an argument runs only the scenarios whose name
 //! contains it) and the children: started again from `std::env::current_exe()` with [`ROLE_VAR`] set, a
 //! child plays that role. Children print one line per event on stdout, flushed, and are killed and reaped
-//! by the parent whatever happens.
+//! by the parent whatever happens ([`session_conformance::processes`], which the server backends' process
+//! tests share).
 
 use std::ffi::OsStr;
-use std::fs::{self, OpenOptions};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::process::ExitStatusExt;
+use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use rustix::process::{kill_process, waitpid, Pid, Signal, WaitOptions};
+use session_conformance::processes::{
+    check_one_at_a_time, log_event, read_log, say, wait_for_parent, Kids, PATIENCE,
+};
 use session_core::{
     Bytes, ErrorKind, FencedWrite, FencingToken, HolderId, LeaseRequest, LeaseState, LeaseStorage,
     Leased, SessionStorage,
@@ -65,8 +64,6 @@ const HOLD: Duration = Duration::from_millis(30);
 const RETRY: Duration = Duration::from_millis(2);
 /// The frozen writer's time to live (meaningless to a file lease, which lasts while its lock is held).
 const TTL: Duration = Duration::from_millis(200);
-/// The longest the parent waits for a child's next line, and a child for anything.
-const PATIENCE: Duration = Duration::from_secs(10);
 /// The longest a waiting racer may take to get the lease once its holder was killed. Typically a few
 /// milliseconds; generous for a loaded machine.
 const TAKEOVER_BOUND: Duration = Duration::from_secs(2);
@@ -128,26 +125,6 @@ fn child(role: &str) {
     }
 }
 
-/// Prints `line` to the parent at once.
-fn say(line: &str) {
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{line}").unwrap();
-    stdout.flush().unwrap();
-}
-
-/// Appends `what who token` to the log under an exclusive lock.
-fn log_event(log: &Path, what: &str, who: &str, token: FencingToken) {
-    let mut file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .unwrap();
-    file.lock().unwrap();
-    file.write_all(format!("{what} {who} {}\n", token.get()).as_bytes())
-        .unwrap();
-    file.sync_data().unwrap();
-}
-
 /// Prints `ready`, waits for the barrier (its stdin closing), then takes the lease, trying again every
 /// [`RETRY`] while it is held (printing `held <holder> <token>` the first time). Once it has it: logs
 /// `acquired`, stores its value under the lease, prints `acquired <token> <attempts>`; holds it for
@@ -158,7 +135,7 @@ fn racer(path: &Path, name: &str, log: &Path, until_killed: bool) {
     let storage = FileStorage::new(path).unwrap();
     let request = LeaseRequest::new(HolderId::new(name).unwrap());
     say("ready");
-    std::io::stdin().read_to_end(&mut Vec::new()).unwrap();
+    wait_for_parent();
 
     let give_up = Instant::now() + PATIENCE;
     let mut attempts = 0;
@@ -230,234 +207,11 @@ fn writer(path: &Path) {
         }
         thread::sleep(Duration::from_millis(1));
     }
-    std::io::stdin().read_to_end(&mut Vec::new()).unwrap();
+    wait_for_parent();
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // The parent's side.
-
-/// One child process, with the write end of its stdin while the parent keeps it open.
-struct Kid {
-    name: String,
-    process: Child,
-    stdin: Option<ChildStdin>,
-    /// Whether its output ended.
-    ended: bool,
-    /// Whether the parent killed it (and reaped it).
-    killed: bool,
-}
-
-/// The children of one trial. A thread per child forwards its stdout lines (then `None` at its end) to
-/// one channel, so the parent reads them in the order they came. Dropping it kills and reaps every child
-/// still running, also when an assertion failed.
-struct Kids {
-    kids: Vec<Kid>,
-    sender: Sender<(usize, Option<String>)>,
-    lines: Receiver<(usize, Option<String>)>,
-}
-
-impl Kids {
-    fn new() -> Kids {
-        let (sender, lines) = mpsc::channel();
-        Kids {
-            kids: Vec::new(),
-            sender,
-            lines,
-        }
-    }
-
-    /// Starts a child named `name` (in messages) in `role`, with `env`; returns its index.
-    fn spawn(&mut self, name: &str, role: &str, env: &[(&str, &OsStr)]) -> usize {
-        let mut process = Command::new(std::env::current_exe().unwrap())
-            .env(ROLE_VAR, role)
-            .envs(env.iter().copied())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let index = self.kids.len();
-        let stdout = BufReader::new(process.stdout.take().unwrap());
-        let sender = self.sender.clone();
-        thread::spawn(move || {
-            for line in stdout.lines() {
-                let Ok(line) = line else { break };
-                if sender.send((index, Some(line))).is_err() {
-                    return;
-                }
-            }
-            let _ = sender.send((index, None));
-        });
-        let stdin = process.stdin.take();
-        self.kids.push(Kid {
-            name: name.to_string(),
-            process,
-            stdin,
-            ended: false,
-            killed: false,
-        });
-        index
-    }
-
-    /// The next message of any child: a line, or `None` when its output ended.
-    fn recv(&self, context: &str) -> (usize, Option<String>) {
-        self.lines
-            .recv_timeout(PATIENCE)
-            .unwrap_or_else(|err| panic!("{context}: nothing from the children: {err}"))
-    }
-
-    /// Marks child `index`'s output ended; panics if every child's has, as nothing more can come.
-    fn ended(&mut self, index: usize, context: &str) {
-        self.kids[index].ended = true;
-        assert!(
-            !self.kids.iter().all(|kid| kid.ended),
-            "{context}: every child ended its output (a child's panic is on stderr above)"
-        );
-    }
-
-    /// The next line of any child, with the child's index.
-    fn next(&mut self, context: &str) -> (usize, String) {
-        loop {
-            match self.recv(context) {
-                (index, Some(line)) => return (index, line),
-                (index, None) => self.ended(index, context),
-            }
-        }
-    }
-
-    /// The next line, which must come from child `index`.
-    fn next_from(&mut self, index: usize, context: &str) -> String {
-        loop {
-            match self.recv(context) {
-                (from, Some(line)) if from == index => return line,
-                (from, Some(line)) => panic!(
-                    "{context}: unexpected line {line:?} from {}",
-                    self.kids[from].name
-                ),
-                (from, None) if from == index => panic!(
-                    "{context}: {} ended its output unexpectedly",
-                    self.kids[index].name
-                ),
-                (from, None) => self.ended(from, context),
-            }
-        }
-    }
-
-    /// A line that already came, if any.
-    fn try_next(&self) -> Option<(usize, Option<String>)> {
-        self.lines.try_recv().ok()
-    }
-
-    /// Closes every child's stdin, which releases children waiting on it at (nearly) the same moment.
-    fn release(&mut self) {
-        for kid in &mut self.kids {
-            kid.stdin = None;
-        }
-    }
-
-    fn pid(&self, index: usize) -> Pid {
-        Pid::from_child(&self.kids[index].process)
-    }
-
-    /// Kills child `index` with SIGKILL and reaps it.
-    fn kill(&mut self, index: usize, context: &str) {
-        let kid = &mut self.kids[index];
-        kid.process.kill().unwrap();
-        kid.killed = true;
-        let status = kid.process.wait().unwrap();
-        assert_eq!(
-            status.signal(),
-            Some(Signal::KILL.as_raw()),
-            "{context}: {} did not die of SIGKILL: {status}",
-            kid.name
-        );
-    }
-
-    /// Waits for every child the parent did not kill to exit, and checks that each succeeded.
-    fn wait_all(&mut self, context: &str) {
-        for kid in self.kids.iter_mut().filter(|kid| !kid.killed) {
-            kid.stdin = None;
-            let status = kid.process.wait().unwrap();
-            assert!(status.success(), "{context}: {} failed: {status}", kid.name);
-        }
-    }
-}
-
-impl Drop for Kids {
-    fn drop(&mut self) {
-        for kid in &mut self.kids {
-            kid.stdin = None;
-            if let Ok(None) = kid.process.try_wait() {
-                // SIGKILL ends a stopped process too.
-                let _ = kid.process.kill();
-                let _ = kid.process.wait();
-            }
-        }
-    }
-}
-
-/// One line of the racers' log.
-#[derive(Debug, PartialEq, Eq)]
-struct Event {
-    what: String,
-    who: String,
-    token: u64,
-}
-
-fn read_log(log: &Path) -> Vec<Event> {
-    fs::read_to_string(log)
-        .unwrap()
-        .lines()
-        .map(|line| {
-            let mut words = line.split(' ');
-            let (Some(what), Some(who), Some(token), None) =
-                (words.next(), words.next(), words.next(), words.next())
-            else {
-                panic!("a malformed log line {line:?}");
-            };
-            Event {
-                what: what.to_string(),
-                who: who.to_string(),
-                token: token.parse().unwrap(),
-            }
-        })
-        .collect()
-}
-
-/// Checks that the log shows one holder at a time: every `acquired` comes while nobody holds the lease,
-/// with a token greater than all before; the holder's `releasing` (or the parent's `killing` of it) ends
-/// its hold. Returns the holders in the order they acquired, with their tokens.
-fn check_one_at_a_time(events: &[Event], context: &str) -> Vec<(String, u64)> {
-    let mut holding: Option<(&str, u64)> = None;
-    let mut order: Vec<(String, u64)> = Vec::new();
-    for event in events {
-        match event.what.as_str() {
-            "acquired" => {
-                assert_eq!(
-                    holding, None,
-                    "{context}: {} acquired (token {}) while the lease was held: {events:?}",
-                    event.who, event.token
-                );
-                if let Some((_, last)) = order.last() {
-                    assert!(
-                        event.token > *last,
-                        "{context}: token {} after {last}: {events:?}",
-                        event.token
-                    );
-                }
-                holding = Some((&event.who, event.token));
-                order.push((event.who.clone(), event.token));
-            }
-            "releasing" | "killing" => assert_eq!(
-                holding.take(),
-                Some((event.who.as_str(), event.token)),
-                "{context}: {event:?} by no holder: {events:?}"
-            ),
-            _ => panic!("{context}: unexpected event {event:?}"),
-        }
-    }
-    assert_eq!(holding, None, "{context}: a hold never ended: {events:?}");
-    order
-}
 
 /// What a racer printed.
 #[derive(Debug, Default)]
@@ -495,8 +249,8 @@ fn start_racers(dir: &Path, role: &str, context: &str) -> Kids {
     for name in NAMES {
         kids.spawn(
             name,
-            role,
             &[
+                (ROLE_VAR, OsStr::new(role)),
                 (PATH_VAR, path.as_os_str()),
                 (NAME_VAR, OsStr::new(name)),
                 (LOG_VAR, log.as_os_str()),
@@ -658,20 +412,6 @@ fn race_with_kill() {
     );
 }
 
-/// Freezes child `index` with SIGSTOP and waits until all its threads stopped.
-fn stop(kids: &Kids, index: usize) {
-    let pid = kids.pid(index);
-    kill_process(pid, Signal::STOP).unwrap();
-    let (_, status) = waitpid(Some(pid), WaitOptions::UNTRACED)
-        .unwrap()
-        .expect("the child's status");
-    assert!(status.stopped(), "the child did not stop: {status:?}");
-}
-
-fn resume(kids: &Kids, index: usize) {
-    kill_process(kids.pid(index), Signal::CONT).unwrap();
-}
-
 fn frozen_holder() {
     let root = tempfile::tempdir().unwrap();
     let runtime = runtime();
@@ -680,7 +420,10 @@ fn frozen_holder() {
         let context = format!("frozen_holder round {round}");
         let path = root.path().join(format!("frozen-{round}.session"));
         let mut kids = Kids::new();
-        let writer = kids.spawn("the writer", WRITER, &[(PATH_VAR, path.as_os_str())]);
+        let writer = kids.spawn(
+            "the writer",
+            &[(ROLE_VAR, OsStr::new(WRITER)), (PATH_VAR, path.as_os_str())],
+        );
         let line = kids.next_from(writer, &context);
         let token: u64 = line
             .strip_prefix("acquired ")
@@ -703,13 +446,13 @@ fn frozen_holder() {
             .with_lock_timeout(Duration::from_millis(100));
         let mut mid_write = 0;
         let broken = loop {
-            stop(&kids, writer);
+            kids.stop(writer);
             match runtime.block_on(operator.break_lease()) {
                 Ok(broken) => break broken.expect("the writer's lease"),
                 Err(err) if err.kind() == ErrorKind::Timeout => {
                     mid_write += 1;
                     assert!(mid_write < 50, "{context}: always frozen mid-write: {err}");
-                    resume(&kids, writer);
+                    kids.resume(writer);
                     thread::sleep(Duration::from_micros(fastrand::u64(0..3000)));
                 }
                 Err(err) => panic!("{context}: break_lease failed: {err}"),
@@ -749,7 +492,7 @@ fn frozen_holder() {
         assert_eq!((info.token, info.state), (token, LeaseState::Released));
 
         // Resumed, its next store is fenced and the file keeps the value stored before the break.
-        resume(&kids, writer);
+        kids.resume(writer);
         let (refused_at, kind, valid) = loop {
             let line = kids.next_from(writer, &context);
             if let Some(i) = wrote(&line) {
