@@ -48,7 +48,6 @@
 #![cfg(unix)]
 
 use std::ffi::OsStr;
-use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -60,7 +59,8 @@ use session_core::{
 use tokio::runtime::Runtime;
 
 use crate::processes::{
-    check_one_at_a_time, log_event, read_log, say, wait_for_line, wait_for_parent, Kids, PATIENCE,
+    check_one_at_a_time, log_event, read_log, say, wait_for_line, wait_for_parent, Kids, Selection,
+    Tally, PATIENCE,
 };
 
 /// A server backend, as the process tests open it in the parent and in the children.
@@ -167,59 +167,6 @@ fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| panic!("a child needs {name}"))
 }
 
-/// What the arguments select, as libtest reads them.
-#[derive(Debug, Default)]
-struct Selection {
-    filters: Vec<String>,
-    skips: Vec<String>,
-    exact: bool,
-    list: bool,
-}
-
-impl Selection {
-    fn from_args() -> Selection {
-        /// The libtest options that take a value, which is not a filter.
-        const WITH_VALUE: [&str; 6] = [
-            "--test-threads",
-            "--color",
-            "--format",
-            "--logfile",
-            "--shuffle-seed",
-            "-Z",
-        ];
-        let mut selection = Selection::default();
-        let mut args = std::env::args().skip(1);
-        while let Some(arg) = args.next() {
-            match arg.as_str() {
-                "--skip" => selection.skips.extend(args.next()),
-                "--exact" => selection.exact = true,
-                "--list" => selection.list = true,
-                _ if WITH_VALUE.contains(&arg.as_str()) => {
-                    args.next();
-                }
-                _ => match arg.strip_prefix("--skip=") {
-                    Some(skip) => selection.skips.push(skip.to_string()),
-                    None if arg.starts_with('-') => {}
-                    None => selection.filters.push(arg),
-                },
-            }
-        }
-        selection
-    }
-
-    fn selects(&self, name: &str) -> bool {
-        let matches = |pattern: &String| {
-            if self.exact {
-                name == pattern
-            } else {
-                name.contains(pattern.as_str())
-            }
-        };
-        (self.filters.is_empty() || self.filters.iter().any(matches))
-            && !self.skips.iter().any(matches)
-    }
-}
-
 /// A scenario: the runtime, the backend's place, and a temporary directory for logs.
 type Scenario<B> = fn(&Runtime, &B, &Path);
 
@@ -237,21 +184,20 @@ fn parent<B: ProcessBackend>() {
         return;
     }
     let skip_servers = std::env::var("TGSESSION_SKIP_SERVER_TESTS").as_deref() == Ok("1");
-    let started = Instant::now();
     let runtime = runtime();
     let logs = tempfile::tempdir().expect("a temporary directory");
     let mut backend: Option<B> = None;
-    let (mut passed, mut failed, mut filtered) = (0, 0, 0);
+    let mut tally = Tally::new();
     for (name, scenario) in scenarios {
         if !selection.selects(name) {
-            filtered += 1;
+            tally.filtered_out();
             continue;
         }
         if skip_servers {
             println!(
                 "test {name} ... skipped: it needs a server, and TGSESSION_SKIP_SERVER_TESTS=1"
             );
-            filtered += 1;
+            tally.filtered_out();
             continue;
         }
         let backend = backend.get_or_insert_with(|| {
@@ -259,31 +205,11 @@ fn parent<B: ProcessBackend>() {
                 .block_on(B::fresh())
                 .unwrap_or_else(|err| panic!("cannot prepare the server for the test: {err}"))
         });
-        let scenario_started = Instant::now();
-        match panic::catch_unwind(AssertUnwindSafe(|| {
-            scenario(&runtime, backend, logs.path())
-        })) {
-            Ok(()) => {
-                println!("test {name} ... ok in {:.1?}", scenario_started.elapsed());
-                passed += 1;
-            }
-            Err(_) => {
-                println!("test {name} ... FAILED (the panic is on stderr above)");
-                failed += 1;
-            }
-        }
+        tally.run(name, || scenario(&runtime, backend, logs.path()));
     }
     // The place is removed (where the backend does so) before the summary.
     drop(backend);
-    let outcome = if failed == 0 { "ok" } else { "FAILED" };
-    println!(
-        "\ntest result: {outcome}. {passed} passed; {failed} failed; 0 ignored; 0 measured; \
-         {filtered} filtered out; finished in {:.2}s\n",
-        started.elapsed().as_secs_f64()
-    );
-    if failed > 0 {
-        std::process::exit(101);
-    }
+    tally.finish();
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -15,11 +15,12 @@ use std::ffi::OsStr;
 use std::fs::{self, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::ExitStatusExt;
+use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustix::process::{kill_process, waitpid, Pid, Signal, WaitOptions};
 use session_core::FencingToken;
@@ -393,4 +394,125 @@ pub fn check_one_at_a_time(events: &[Event], context: &str) -> Vec<(String, u64)
     }
     assert_eq!(holding, None, "{context}: a hold never ended: {events:?}");
     order
+}
+
+/// The scenarios a process-test binary (`harness = false`) is asked to run, read from its arguments as
+/// libtest reads them: name filters, `--skip`, `--exact`, and `--list`.
+#[derive(Debug, Default)]
+pub struct Selection {
+    filters: Vec<String>,
+    skips: Vec<String>,
+    exact: bool,
+    /// `--list`: print the scenario names instead of running them.
+    pub list: bool,
+}
+
+impl Selection {
+    /// The selection this process's arguments make.
+    pub fn from_args() -> Selection {
+        /// The libtest options that take a value, which is not a filter.
+        const WITH_VALUE: [&str; 6] = [
+            "--test-threads",
+            "--color",
+            "--format",
+            "--logfile",
+            "--shuffle-seed",
+            "-Z",
+        ];
+        let mut selection = Selection::default();
+        let mut args = std::env::args().skip(1);
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--skip" => selection.skips.extend(args.next()),
+                "--exact" => selection.exact = true,
+                "--list" => selection.list = true,
+                _ if WITH_VALUE.contains(&arg.as_str()) => {
+                    args.next();
+                }
+                _ => match arg.strip_prefix("--skip=") {
+                    Some(skip) => selection.skips.push(skip.to_string()),
+                    None if arg.starts_with('-') => {}
+                    None => selection.filters.push(arg),
+                },
+            }
+        }
+        selection
+    }
+
+    /// Whether the scenario `name` is to run.
+    pub fn selects(&self, name: &str) -> bool {
+        let matches = |pattern: &String| {
+            if self.exact {
+                name == pattern
+            } else {
+                name.contains(pattern.as_str())
+            }
+        };
+        (self.filters.is_empty() || self.filters.iter().any(matches))
+            && !self.skips.iter().any(matches)
+    }
+}
+
+/// Runs the scenarios of a process-test binary one after the other and ends with libtest's summary line
+/// (which `scripts/test` adds up), exiting with status 101 if one failed.
+#[derive(Debug)]
+pub struct Tally {
+    started: Instant,
+    passed: usize,
+    failed: usize,
+    filtered: usize,
+}
+
+impl Tally {
+    /// A tally with nothing run yet.
+    pub fn new() -> Tally {
+        Tally {
+            started: Instant::now(),
+            passed: 0,
+            failed: 0,
+            filtered: 0,
+        }
+    }
+
+    /// Counts a scenario that was not run (filtered out, or skipped for want of a server).
+    pub fn filtered_out(&mut self) {
+        self.filtered += 1;
+    }
+
+    /// Runs the scenario `name`; a panic fails it (its message is on stderr) and the next one still runs.
+    pub fn run(&mut self, name: &str, scenario: impl FnOnce()) {
+        let started = Instant::now();
+        match panic::catch_unwind(AssertUnwindSafe(scenario)) {
+            Ok(()) => {
+                println!("test {name} ... ok in {:.1?}", started.elapsed());
+                self.passed += 1;
+            }
+            Err(_) => {
+                println!("test {name} ... FAILED (the panic is on stderr above)");
+                self.failed += 1;
+            }
+        }
+    }
+
+    /// Prints the summary line, and exits with status 101 if a scenario failed.
+    pub fn finish(self) {
+        let outcome = if self.failed == 0 { "ok" } else { "FAILED" };
+        println!(
+            "\ntest result: {outcome}. {} passed; {} failed; 0 ignored; 0 measured; {} filtered out; \
+             finished in {:.2}s\n",
+            self.passed,
+            self.failed,
+            self.filtered,
+            self.started.elapsed().as_secs_f64()
+        );
+        if self.failed > 0 {
+            std::process::exit(101);
+        }
+    }
+}
+
+impl Default for Tally {
+    fn default() -> Tally {
+        Tally::new()
+    }
 }

@@ -19,8 +19,8 @@
 //!   `ErrorKind::Fenced` (it reports so on stdout) and the file still holds the last value stored before
 //!   the break. Once the child is killed, the parent gets the lease with a bigger token.
 //!
-//! The binary is both the parent (as `cargo test` runs it; an argument runs only the scenarios whose name
-//! contains it) and the children: started again from `std::env::current_exe()` with [`ROLE_VAR`] set, a
+//! The binary is both the parent (as `cargo test` runs it; name filters, `--skip`, `--exact` and `--list`
+//! select scenarios as in any test binary) and the children: started again from `std::env::current_exe()` with [`ROLE_VAR`] set, a
 //! child plays that role. Children print one line per event on stdout, flushed, and are killed and reaped
 //! by the parent whatever happens ([`session_conformance::processes`], which the server backends' process
 //! tests share).
@@ -32,7 +32,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use session_conformance::processes::{
-    check_one_at_a_time, log_event, read_log, say, wait_for_parent, Kids, PATIENCE,
+    check_one_at_a_time, log_event, read_log, say, wait_for_parent, Kids, Selection, Tally,
+    PATIENCE,
 };
 use session_core::{
     Bytes, ErrorKind, FencedWrite, FencingToken, HolderId, LeaseRequest, LeaseState, LeaseStorage,
@@ -80,22 +81,27 @@ fn main() {
 }
 
 fn parent() {
-    let filter: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|arg| !arg.starts_with('-'))
-        .collect();
     let scenarios: [(&str, fn()); 3] = [
         ("race", race),
         ("race_with_kill", race_with_kill),
         ("frozen_holder", frozen_holder),
     ];
+    let selection = Selection::from_args();
+    if selection.list {
+        for (name, _) in scenarios {
+            println!("{name}: test");
+        }
+        return;
+    }
+    let mut tally = Tally::new();
     for (name, scenario) in scenarios {
-        if filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str())) {
-            let started = Instant::now();
-            scenario();
-            println!("lease_processes::{name} ok in {:.1?}", started.elapsed());
+        if selection.selects(name) {
+            tally.run(name, scenario);
+        } else {
+            tally.filtered_out();
         }
     }
+    tally.finish();
 }
 
 fn runtime() -> Runtime {
