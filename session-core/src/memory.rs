@@ -12,7 +12,7 @@ use crate::error::{ErrorKind, StorageError};
 use crate::journal::{Epoch, Journal, JournalPosition, JournalStorage};
 use crate::lease::{
     checked_ttl, FencedOutcome, FencedWrite, FencingToken, LeaseGrant, LeaseInfo, LeaseRecord,
-    LeaseRequest, LeaseStorage, LeaseTerm,
+    LeaseRequest, LeaseStorage, LeaseTerm, RecordKind,
 };
 use crate::session::Session;
 use crate::slot::Slot;
@@ -279,7 +279,13 @@ impl JournalStorage for MemoryStorage {
 impl LeaseStorage for MemoryStorage {
     async fn acquire_lease(&self, request: &LeaseRequest) -> Result<LeaseGrant, StorageError> {
         let mut cell = self.cell();
-        let lease = LeaseRecord::acquire("memory", cell.lease.as_ref(), request, now_ms(), false)?;
+        let lease = LeaseRecord::acquire(
+            "memory",
+            cell.lease.as_ref(),
+            request,
+            now_ms(),
+            RecordKind::Timed,
+        )?;
         let token = lease.token;
         cell.lease = Some(lease);
         Ok(LeaseGrant {

@@ -9,7 +9,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use session_core::lease::{checked_ttl, LeaseRecord};
+use session_core::lease::{checked_ttl, LeaseRecord, RecordKind};
 use session_core::{
     FencedOutcome, FencedWrite, FencingToken, LeaseGrant, LeaseInfo, LeaseRequest, LeaseStorage,
     LeaseTerm, StorageError,
@@ -97,7 +97,8 @@ impl LeaseStorage for SledStorage {
     async fn acquire_lease(&self, request: &LeaseRequest) -> Result<LeaseGrant, StorageError> {
         let request = request.clone();
         self.change_lease("acquire the lease of", move |current, now| {
-            let record = LeaseRecord::acquire(BACKEND, current.as_ref(), &request, now, false)?;
+            let record =
+                LeaseRecord::acquire(BACKEND, current.as_ref(), &request, now, RecordKind::Timed)?;
             let grant = LeaseGrant {
                 token: record.token,
                 term: LeaseTerm::Lapses(request.ttl()),

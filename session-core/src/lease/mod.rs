@@ -32,7 +32,7 @@ mod types;
 
 pub use self::guard::{LeaseGuard, LeaseStatus};
 pub use self::leased::Leased;
-pub use self::record::{LeaseRecord, RecordState};
+pub use self::record::{LeaseRecord, RecordKind, RecordState};
 pub use self::storage::{FencedOutcome, FencedWrite, LeaseHeld, LeaseStorage};
 pub use self::types::{
     checked_ttl, FencingToken, HolderId, LeaseGrant, LeaseInfo, LeaseOptions, LeaseRequest,

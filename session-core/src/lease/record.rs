@@ -10,7 +10,9 @@ use crate::error::{ErrorKind, StorageError};
 /// A slot's current or last lease.
 ///
 /// Times are milliseconds on a clock the storage chooses (the process's monotonic clock for memory, the
-/// system clock for sled); every call of one storage must use the same clock.
+/// system clock for sled); every call of one storage must use the same clock. A storage with no clock its
+/// callers share (S3) keeps [`RecordState::Observed`] records instead, and passes as "now" how long the
+/// caller watched the record unchanged.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LeaseRecord {
     /// The token of the acquisition; the next one is greater.
@@ -33,6 +35,26 @@ pub enum RecordState {
     WhileHeld,
     /// Released or broken.
     Released,
+    /// Held until somebody watched this very record unchanged for `ttl_ms` on their own clock: for a
+    /// storage without a clock its users share (S3), where every renewal rewrites the record (`renewals`
+    /// counts them, so no two writes of one lease are equal) and a taker judges the lapse by observation.
+    Observed {
+        /// The holder's time to live, in milliseconds (at most a day, so it fits).
+        ttl_ms: u32,
+        /// How many times the lease was renewed (wrapping).
+        renewals: u32,
+    },
+}
+
+/// How a lease made by [`LeaseRecord::acquire`] lasts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordKind {
+    /// Until an expiry on the storage's clock ([`RecordState::Until`]).
+    Timed,
+    /// As long as its holder keeps a lock ([`RecordState::WhileHeld`]).
+    WhileHeld,
+    /// Until a taker watched it unchanged for its time to live ([`RecordState::Observed`]).
+    Observed,
 }
 
 /// The bytes that start an encoded lease record.
@@ -41,9 +63,18 @@ const MAGIC: &[u8; 4] = b"TGSL";
 const LAYOUT: u8 = 1;
 
 impl LeaseRecord {
-    /// What [`read_lease`](crate::LeaseStorage::read_lease) reports at `now_ms`.
+    /// What [`read_lease`](crate::LeaseStorage::read_lease) reports at `now_ms`; for an
+    /// [`Observed`](RecordState::Observed) record, `now_ms` is how long the caller has watched it unchanged.
     pub fn info(&self, now_ms: u64) -> LeaseInfo {
         let state = match self.state {
+            RecordState::Observed { ttl_ms, .. } if u64::from(ttl_ms) > now_ms => {
+                LeaseState::Held {
+                    lapses_in: Some(Duration::from_millis(u64::from(ttl_ms) - now_ms)),
+                }
+            }
+            RecordState::Observed { ttl_ms, .. } => LeaseState::Lapsed {
+                ago: Duration::from_millis(now_ms - u64::from(ttl_ms)),
+            },
             RecordState::Until { expires_at_ms } if expires_at_ms > now_ms => LeaseState::Held {
                 lapses_in: Some(Duration::from_millis(expires_at_ms - now_ms)),
             },
@@ -62,13 +93,13 @@ impl LeaseRecord {
 
     /// The record after `request` acquired the lease at `now_ms`, over `previous` (the slot's last lease, if
     /// any); [`ErrorKind::Held`] if `previous` is still held, or lapsed less than the request's takeover
-    /// delay ago. `while_held` makes a lease that never lapses by time (its storage holds a lock instead).
+    /// delay ago. `kind` says how the new lease lasts.
     pub fn acquire(
         backend: &'static str,
         previous: Option<&LeaseRecord>,
         request: &LeaseRequest,
         now_ms: u64,
-        while_held: bool,
+        kind: RecordKind,
     ) -> Result<LeaseRecord, StorageError> {
         let token = match previous {
             None => FencingToken::FIRST,
@@ -85,12 +116,15 @@ impl LeaseRecord {
                 previous.token.next(backend)?
             }
         };
-        let state = if while_held {
-            RecordState::WhileHeld
-        } else {
-            RecordState::Until {
+        let state = match kind {
+            RecordKind::WhileHeld => RecordState::WhileHeld,
+            RecordKind::Timed => RecordState::Until {
                 expires_at_ms: now_ms.saturating_add(millis(request.ttl())),
-            }
+            },
+            RecordKind::Observed => RecordState::Observed {
+                ttl_ms: ttl_millis(request.ttl()),
+                renewals: 0,
+            },
         };
         Ok(LeaseRecord {
             token,
@@ -99,8 +133,9 @@ impl LeaseRecord {
         })
     }
 
-    /// Extends the lease of `token` to `ttl` after `now_ms`; [`ErrorKind::Fenced`] if `token` is not this
-    /// lease or it was released.
+    /// Extends the lease of `token` to `ttl` after `now_ms` (an [`Observed`](RecordState::Observed) one
+    /// takes `ttl` as its time to live and counts the renewal); [`ErrorKind::Fenced`] if `token` is not
+    /// this lease or it was released.
     pub fn renew(
         &mut self,
         backend: &'static str,
@@ -109,8 +144,15 @@ impl LeaseRecord {
         now_ms: u64,
     ) -> Result<(), StorageError> {
         self.check(backend, token, "renew the lease")?;
-        if let RecordState::Until { expires_at_ms } = &mut self.state {
-            *expires_at_ms = now_ms.saturating_add(millis(ttl));
+        match &mut self.state {
+            RecordState::Until { expires_at_ms } => {
+                *expires_at_ms = now_ms.saturating_add(millis(ttl));
+            }
+            RecordState::Observed { ttl_ms, renewals } => {
+                *ttl_ms = ttl_millis(ttl);
+                *renewals = renewals.wrapping_add(1);
+            }
+            RecordState::WhileHeld | RecordState::Released => {}
         }
         Ok(())
     }
@@ -145,15 +187,19 @@ impl LeaseRecord {
         }
     }
 
-    /// The record's bytes: `TGSL`, layout 1, token (u64 LE), state (0 until, 1 while held, 2 released),
-    /// expiry in ms (u64 LE, 0 unless state 0), holder length (u8) and holder, CRC-32C (u32 LE) of all
-    /// before.
+    /// The record's bytes: `TGSL`, layout 1, token (u64 LE), state (0 until, 1 while held, 2 released,
+    /// 3 observed), a u64 LE (state 0: the expiry in ms; state 3: the time to live in ms in the low 32 bits
+    /// and the renewal count in the high 32; else 0), holder length (u8) and holder, CRC-32C (u32 LE) of
+    /// all before.
     pub fn encode(&self) -> Vec<u8> {
         let holder = self.holder.as_str().as_bytes();
         let (state, expires_at_ms) = match self.state {
             RecordState::Until { expires_at_ms } => (0u8, expires_at_ms),
             RecordState::WhileHeld => (1, 0),
             RecordState::Released => (2, 0),
+            RecordState::Observed { ttl_ms, renewals } => {
+                (3, u64::from(renewals) << 32 | u64::from(ttl_ms))
+            }
         };
         let mut out = Vec::with_capacity(4 + 1 + 8 + 1 + 8 + 1 + holder.len() + 4);
         out.extend_from_slice(MAGIC);
@@ -207,6 +253,10 @@ impl LeaseRecord {
             (0, expires_at_ms) => RecordState::Until { expires_at_ms },
             (1, 0) => RecordState::WhileHeld,
             (2, 0) => RecordState::Released,
+            (3, packed) if packed as u32 != 0 => RecordState::Observed {
+                ttl_ms: packed as u32,
+                renewals: (packed >> 32) as u32,
+            },
             _ => return Err(corrupt("its state is unknown")),
         };
         let holder_len = usize::from(body[22]);
@@ -230,6 +280,12 @@ fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// A time to live in whole milliseconds, at least 1 and saturating at `u32::MAX` (a checked time to live
+/// is at most a day: 86,400,000 ms).
+fn ttl_millis(ttl: Duration) -> u32 {
+    u32::try_from(ttl.as_millis()).unwrap_or(u32::MAX).max(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,29 +299,39 @@ mod tests {
 
     #[test]
     fn a_held_lease_excludes_until_it_lapsed_for_the_delay() {
-        let a = LeaseRecord::acquire("t", None, &request("a", 100, 50), 1_000, false).unwrap();
+        let a = LeaseRecord::acquire("t", None, &request("a", 100, 50), 1_000, RecordKind::Timed)
+            .unwrap();
         assert_eq!(a.token, FencingToken::FIRST);
         let b = request("b", 100, 50);
         for now in [1_000, 1_099, 1_100, 1_149] {
-            let err = LeaseRecord::acquire("t", Some(&a), &b, now, false).unwrap_err();
+            let err = LeaseRecord::acquire("t", Some(&a), &b, now, RecordKind::Timed).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Held);
             assert_eq!(err.lease_held().unwrap().holder.as_str(), "a");
         }
-        let taken = LeaseRecord::acquire("t", Some(&a), &b, 1_150, false).unwrap();
+        let taken = LeaseRecord::acquire("t", Some(&a), &b, 1_150, RecordKind::Timed).unwrap();
         assert!(taken.token > a.token);
         assert_eq!(taken.holder.as_str(), "b");
     }
 
     #[test]
     fn release_frees_at_once_and_fences_the_old_token() {
-        let mut a = LeaseRecord::acquire("t", None, &request("a", 100, 90_000), 0, false).unwrap();
+        let mut a =
+            LeaseRecord::acquire("t", None, &request("a", 100, 90_000), 0, RecordKind::Timed)
+                .unwrap();
         a.check("t", a.token, "store").unwrap();
         a.release(a.token);
         assert_eq!(
             a.check("t", a.token, "store").unwrap_err().kind(),
             ErrorKind::Fenced
         );
-        let b = LeaseRecord::acquire("t", Some(&a), &request("b", 100, 90_000), 1, false).unwrap();
+        let b = LeaseRecord::acquire(
+            "t",
+            Some(&a),
+            &request("b", 100, 90_000),
+            1,
+            RecordKind::Timed,
+        )
+        .unwrap();
         assert_eq!(b.token.get(), 2);
         let mut stale = b.clone();
         assert_eq!(
@@ -281,7 +347,8 @@ mod tests {
 
     #[test]
     fn renew_extends_and_break_ends() {
-        let mut a = LeaseRecord::acquire("t", None, &request("a", 100, 0), 0, false).unwrap();
+        let mut a =
+            LeaseRecord::acquire("t", None, &request("a", 100, 0), 0, RecordKind::Timed).unwrap();
         a.renew("t", a.token, Duration::from_millis(100), 90)
             .unwrap();
         assert_eq!(
@@ -296,9 +363,49 @@ mod tests {
     }
 
     #[test]
+    fn an_observed_lease_lapses_after_its_ttl_of_watching_and_counts_renewals() {
+        let b = request("b", 100, 50);
+        let mut a = LeaseRecord::acquire("t", None, &request("a", 100, 0), 0, RecordKind::Observed)
+            .unwrap();
+        assert_eq!(
+            a.state,
+            RecordState::Observed {
+                ttl_ms: 100,
+                renewals: 0
+            }
+        );
+        for watched in [0, 99, 100, 149] {
+            let err = LeaseRecord::acquire("t", Some(&a), &b, watched, RecordKind::Observed);
+            assert_eq!(err.unwrap_err().kind(), ErrorKind::Held, "{watched}");
+        }
+        assert!(LeaseRecord::acquire("t", Some(&a), &b, 150, RecordKind::Observed).is_ok());
+        let before = a.encode();
+        a.renew("t", a.token, Duration::from_millis(200), 0)
+            .unwrap();
+        assert_eq!(
+            a.state,
+            RecordState::Observed {
+                ttl_ms: 200,
+                renewals: 1
+            }
+        );
+        assert_ne!(a.encode(), before, "a renewal rewrites the record");
+        assert_eq!(LeaseRecord::decode("t", &a.encode()).unwrap(), a);
+    }
+
+    #[test]
     fn records_round_trip_and_damage_is_detected() {
-        let a = LeaseRecord::acquire("t", None, &request("worker 7", 100, 0), 5, false).unwrap();
-        let mut held = LeaseRecord::acquire("t", None, &request("w", 100, 0), 0, true).unwrap();
+        let a = LeaseRecord::acquire(
+            "t",
+            None,
+            &request("worker 7", 100, 0),
+            5,
+            RecordKind::Timed,
+        )
+        .unwrap();
+        let mut held =
+            LeaseRecord::acquire("t", None, &request("w", 100, 0), 0, RecordKind::WhileHeld)
+                .unwrap();
         for record in [a.clone(), held.clone()] {
             assert_eq!(LeaseRecord::decode("t", &record.encode()).unwrap(), record);
         }

@@ -300,9 +300,9 @@ pub struct LeaseGrant {
 /// The state of a slot's lease, as [`read_lease`](crate::LeaseStorage::read_lease) sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LeaseState {
-    /// Held. `lapses_in` is the time left before it lapses unless renewed; `None` when it lasts as long as
-    /// its holder's process (a file lock), or when the backend cannot tell (S3 before it watched the lease
-    /// for a whole time to live).
+    /// Held. `lapses_in` is the time left before it lapses unless renewed (on S3, where a lapse is judged by
+    /// watching the lease unchanged, the most it can have left: its time to live minus how long this client
+    /// has watched it); `None` when it lasts as long as its holder's process (a file lock).
     Held {
         /// The time left, when known.
         lapses_in: Option<Duration>,
