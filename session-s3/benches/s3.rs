@@ -4,6 +4,9 @@
 //! |-----------|----------------------------------------|--------------------------------------------|
 //! | `adapter` | `S3Storage::store`                     | `S3Storage::load`                          |
 //! | `driver`  | `client.put_object()...send()`         | `client.get_object()...send()` + `collect` |
+//! | `fenced`  | `write_fenced(token, Store)` under a lease: `HeadObject`, a lease `GetObject`, `PutObject` | |
+//!
+//! and `lease/renew/-`: one `renew_lease` (a `GetObject` and a `PutObject` of the lease object).
 //!
 //! Both use one client built by `S3Config::build_client`, on the S3 server of `TGSESSION_S3_ENDPOINT` (with
 //! the `AWS_*` credentials), in a bucket the bench creates. After criterion's own output, the run prints
@@ -22,7 +25,9 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion};
 use session_conformance::bench::{sample_value, OverheadTable, SIZES};
 use session_conformance::services::setting;
-use session_core::{Bytes, SessionStorage, Slot};
+use session_core::{
+    Bytes, FencedWrite, FencingToken, HolderId, LeaseRequest, LeaseStorage, SessionStorage, Slot,
+};
 use session_s3::aws_sdk_s3::primitives::ByteStream;
 use session_s3::aws_sdk_s3::Client;
 use session_s3::{S3Config, S3Storage};
@@ -31,14 +36,20 @@ use tokio::runtime::Runtime;
 /// The ways a value is written or read.
 const VARIANTS: [&str; 2] = ["adapter", "driver"];
 
+/// The ways a value is written, in criterion's `store` group.
+const STORE_VARIANTS: [&str; 3] = ["adapter", "driver", "fenced"];
+
 /// The key the bare calls use, next to the adapter's `tgsession/bench`.
 const DRIVER_KEY: &str = "driver/bench";
 
-/// Everything one benchmark needs: a runtime, the client, and a handle using that client.
+/// Everything one benchmark needs: a runtime, the client, a handle using that client, and a lease on its
+/// slot.
 struct Fixture {
     runtime: Runtime,
     client: Client,
     storage: S3Storage,
+    /// The token of the lease the fenced writes and renewals are made under.
+    lease: FencingToken,
 }
 
 impl Fixture {
@@ -60,10 +71,16 @@ impl Fixture {
             .block_on(client.create_bucket().bucket(&bucket).send())
             .expect("create the bench bucket");
         let storage = S3Storage::new(client.clone(), &bucket, Slot::new("bench").expect("slot"));
+        let request = LeaseRequest::new(HolderId::new("bench").expect("holder"));
+        let lease = runtime
+            .block_on(storage.acquire_lease(&request))
+            .expect("acquire the lease")
+            .token;
         Fixture {
             runtime,
             client,
             storage,
+            lease,
         }
     }
 
@@ -84,6 +101,22 @@ impl Fixture {
                     .body(ByteStream::from(value.clone()));
                 self.runtime.block_on(request.send()).expect("PutObject");
             }
+            ("store", "fenced") => self
+                .runtime
+                .block_on(
+                    self.storage
+                        .write_fenced(self.lease, FencedWrite::Store(value.clone())),
+                )
+                .map(drop)
+                .expect("fenced store"),
+            ("lease", "renew") => self
+                .runtime
+                .block_on(
+                    self.storage
+                        .renew_lease(self.lease, LeaseRequest::DEFAULT_TTL),
+                )
+                .map(drop)
+                .expect("renew"),
             ("load", "adapter") => {
                 let loaded = self.runtime.block_on(self.storage.load()).expect("load");
                 assert_eq!(loaded.map(|v| v.len()), Some(value.len()));
@@ -109,8 +142,13 @@ fn bench(c: &mut Criterion, fixture: &Fixture) {
             // The load benchmarks read what these two lines store.
             fixture.run("store", "adapter", &value);
             fixture.run("store", "driver", &value);
-            for variant in VARIANTS {
-                let id = BenchmarkId::new(variant, size_name);
+            let variants: &[&str] = if op == "store" {
+                &STORE_VARIANTS
+            } else {
+                &VARIANTS
+            };
+            for variant in variants {
+                let id = BenchmarkId::new(*variant, size_name);
                 group.bench_with_input(id, &value, |b, value| {
                     b.iter(|| fixture.run(op, variant, value));
                 });
@@ -118,6 +156,11 @@ fn bench(c: &mut Criterion, fixture: &Fixture) {
         }
         group.finish();
     }
+    let mut group = c.benchmark_group("lease");
+    group.bench_function(BenchmarkId::new("renew", "-"), |b| {
+        b.iter(|| fixture.run("lease", "renew", &Bytes::new()));
+    });
+    group.finish();
 }
 
 /// Calls per variant in the interleaved measurement.
@@ -138,6 +181,30 @@ fn paired(fixture: &Fixture) {
             });
         }
     }
+    // The cost of the fence, and of a renewal, against a plain store of 4 KiB in the same rounds.
+    let (size, len) = SIZES[0];
+    let value = sample_value(len, 0);
+    let fenced = OverheadTable::new(
+        "interleaved median",
+        &["fenced", "adapter"],
+        "fenced",
+        &["adapter"],
+    );
+    fenced.print_header();
+    fenced.measure_row("store", size, PAIRED_ROUNDS, |variant| {
+        fixture.run("store", variant, &value)
+    });
+    let renewal = OverheadTable::new(
+        "interleaved median",
+        &["renew", "adapter"],
+        "renew",
+        &["adapter"],
+    );
+    renewal.print_header();
+    renewal.measure_row("renew", size, PAIRED_ROUNDS, |variant| match variant {
+        "renew" => fixture.run("lease", "renew", &value),
+        _ => fixture.run("store", variant, &value),
+    });
 }
 
 fn main() {
@@ -151,10 +218,12 @@ fn main() {
     let fixture = Fixture::new();
     bench(&mut criterion, &fixture);
     criterion.final_summary();
-    OverheadTable::new("median per call", &VARIANTS, "adapter", &["driver"]).print_from_criterion(
-        &out,
-        &["store", "load"],
-        &SIZES.map(|(size, _)| size),
+    OverheadTable::new("median per call", &STORE_VARIANTS, "adapter", &["driver"])
+        .print_from_criterion(&out, &["store", "load"], &SIZES.map(|(size, _)| size));
+    let renewal = session_conformance::bench::median_ns(&out, "lease", "renew", "-");
+    println!(
+        "lease renewal: median {}",
+        renewal.map_or("-".into(), session_conformance::bench::format_ns)
     );
     paired(&fixture);
 }

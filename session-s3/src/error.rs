@@ -25,18 +25,25 @@ pub(crate) enum Action {
     Delete,
     /// A write or delete of the object that checks whether the server honours conditional writes.
     Probe,
+    /// `GetObject` of the slot's lease object.
+    LeaseRead,
+    /// A conditional `PutObject` of the slot's lease object.
+    LeaseWrite,
 }
 
 impl Action {
     /// Whether the request carried a precondition, so that "not found" and "conflict" answers mean that the
     /// precondition failed.
     fn is_conditional(self) -> bool {
-        matches!(self, Action::StoreIf | Action::Probe)
+        matches!(self, Action::StoreIf | Action::Probe | Action::LeaseWrite)
     }
 
     /// Whether the request changes the object, so that a request lost in flight leaves its outcome unknown.
     fn writes(self) -> bool {
-        matches!(self, Action::Store | Action::StoreIf | Action::Delete)
+        matches!(
+            self,
+            Action::Store | Action::StoreIf | Action::Delete | Action::LeaseWrite
+        )
     }
 
     fn verb(self) -> &'static str {
@@ -46,6 +53,8 @@ impl Action {
             Action::StoreIf => "conditionally store",
             Action::Delete => "delete",
             Action::Probe => "check conditional writes with",
+            Action::LeaseRead => "read the lease object",
+            Action::LeaseWrite => "write the lease object",
         }
     }
 }

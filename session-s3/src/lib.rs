@@ -2,8 +2,9 @@
 //! S3-compatible server (MinIO, Garage, Ceph, moto, ...).
 //!
 //! [`S3Storage`] implements [`SessionStorage`](session_core::SessionStorage),
-//! [`SessionDelete`](session_core::SessionDelete) and [`VersionedStorage`](session_core::VersionedStorage)
-//! and passes the whole `session-conformance` suite against a real server.
+//! [`SessionDelete`](session_core::SessionDelete), [`VersionedStorage`](session_core::VersionedStorage) and
+//! [`LeaseStorage`](session_core::LeaseStorage), and passes the whole `session-conformance` suite (leases
+//! included) against a real server.
 //!
 //! - A handle is built from an [`aws_sdk_s3::Client`] plus a bucket and a [`Slot`](session_core::Slot)
 //!   ([`S3Storage::new`]), or from an [`S3Config`] for the common case ([`S3Storage::from_config`]): endpoint
@@ -35,6 +36,38 @@
 //! or keep busy sessions in a storage with a journal (file, sled, Redis, PostgreSQL). A design on
 //! conditional writes (numbered record objects created with `If-None-Match: *`, listed on load) is possible
 //! but costs a LIST per load and one request per record; it is not built.
+//!
+//! # Leases
+//!
+//! One client at a time per slot ([`LeaseStorage`](session_core::LeaseStorage)), with fenced writes:
+//!
+//! - **The lease object** `<key>#lease` (see [`S3Storage::lease_key`]) holds a lease record (its bytes are
+//!   specified in `docs/FORMAT.md`, "Lease record", state 3). It is only ever written with
+//!   `If-None-Match: *` or `If-Match` on the ETag just read, so of racing acquirers exactly one wins, and it
+//!   is never deleted: a release or break marks it released and keeps its token, so tokens keep growing
+//!   after a release, a delete of the slot and a restart of the server.
+//! - **Lapse by watching.** S3 has no expiry and no clock its clients share. Every renewal rewrites the
+//!   lease object (a renewal counter changes its bytes, so its ETag), and a client takes a lease over only
+//!   once it has *watched* the same ETag for the lease's time to live plus the request's takeover delay, on
+//!   its own monotonic clock, counted from the first read that returned it. A client that just started has
+//!   watched nothing: it waits a whole time to live (and [`read_lease`](session_core::LeaseStorage::read_lease)
+//!   reports the most time the lease can have left). The handles of one client share what they watched.
+//! - **Fencing on the slot's object.** S3 cannot make a write depend on a second object, so the fence is the
+//!   slot's object's ETag. A fenced write reads it (`HeadObject`), then checks the lease (`GetObject` of the
+//!   lease object), then writes with `If-Match` on that ETag (`If-None-Match: *` if there was no object).
+//!   An acquisition and a break change the lease object first and then rewrite the slot's object, so its ETag
+//!   changes even when its value does not: a write that passed its check before either returned cannot land
+//!   after it. Objects written under a lease are in a *fenced form*: a small header (`TGSF`, the token, a
+//!   rewrite counter, a tombstone flag) before the value, marked by the user metadata
+//!   `x-amz-meta-tgsession-fence`. Every read strips it, a fenced delete leaves a tombstone that reads as
+//!   empty, and plain writes replace the object with the bare value as before; an object without the
+//!   metadata is always a bare value, whatever its bytes.
+//! - **Costs.** A fenced write is three requests (`HeadObject`, a lease `GetObject`, `PutObject`) where a
+//!   plain store is one; a renewal two (`GetObject`, `PutObject`); an acquisition reads and rewrites the
+//!   slot's object once. Appends and compactions are [`Unsupported`](session_core::ErrorKind::Unsupported):
+//!   there is no journal.
+//! - **Refused on servers that ignore conditional headers**, like versioned calls
+//!   ([`S3Storage::check_conditional_writes`]): a lease there would let two clients in.
 //!
 //! # TLS
 //!
@@ -77,7 +110,9 @@
 mod client;
 mod conditional;
 mod config;
+mod envelope;
 mod error;
+mod lease;
 mod ops;
 mod storage;
 

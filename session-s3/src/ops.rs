@@ -1,4 +1,4 @@
-//! The storage traits for [`S3Storage`], on top of three bounded requests: get, put and delete.
+//! The storage traits for [`S3Storage`], on top of four bounded requests: get, head, put and delete.
 
 use std::error::Error as StdError;
 use std::future::Future;
@@ -7,12 +7,14 @@ use async_trait::async_trait;
 use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::operation::get_object::GetObjectError;
+use aws_sdk_s3::operation::head_object::HeadObjectError;
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 use session_core::{
     ErrorKind, Expect, SessionDelete, SessionStorage, StorageError, Version, VersionedStorage,
 };
 
+use crate::envelope::{Form, Object, METADATA};
 use crate::error::{map_error, Action, Failure, Target, BACKEND};
 use crate::storage::S3Storage;
 
@@ -64,12 +66,28 @@ impl S3Storage {
         precondition: Precondition<'_>,
         action: Action,
     ) -> Result<Option<String>, StorageError> {
-        let request = self
+        self.put_as(key, data, Form::Plain, precondition, action)
+            .await
+    }
+
+    /// [`put`](Self::put) of bytes in `form`, marked in the object's metadata.
+    pub(crate) async fn put_as(
+        &self,
+        key: &str,
+        data: Bytes,
+        form: Form,
+        precondition: Precondition<'_>,
+        action: Action,
+    ) -> Result<Option<String>, StorageError> {
+        let mut request = self
             .client()
             .put_object()
             .bucket(self.bucket())
             .key(key)
             .body(ByteStream::from(data));
+        if let Some(marker) = form.marker() {
+            request = request.metadata(METADATA, marker);
+        }
         let request = match precondition {
             Precondition::None => request,
             Precondition::Absent => request.if_none_match("*"),
@@ -103,30 +121,83 @@ impl S3Storage {
         Ok(())
     }
 
-    /// `GetObject` of the slot's key: the whole value and its ETag, or `None` on `NoSuchKey`.
-    async fn get(&self) -> Result<Option<(Bytes, Option<String>)>, StorageError> {
+    /// `GetObject` of `key`: the whole object, its ETag and its form, or `None` on `NoSuchKey`.
+    pub(crate) async fn get_key(
+        &self,
+        key: &str,
+        action: Action,
+    ) -> Result<Option<(Bytes, Option<String>, Form)>, StorageError> {
+        let request = self.client().get_object().bucket(self.bucket()).key(key);
+        let found = self
+            .bounded(action, key, async {
+                let output = match request.send().await {
+                    Ok(output) => output,
+                    Err(err)
+                        if err
+                            .as_service_error()
+                            .is_some_and(GetObjectError::is_no_such_key) =>
+                    {
+                        return Ok(None)
+                    }
+                    Err(err) => return Err(Failure::sdk(err)),
+                };
+                let marker = output
+                    .metadata
+                    .as_ref()
+                    .and_then(|metadata| metadata.get(METADATA).cloned());
+                let etag = output.e_tag;
+                let data = output.body.collect().await.map_err(Failure::Body)?;
+                Ok(Some((data.into_bytes(), etag, marker)))
+            })
+            .await?;
+        match found {
+            None => Ok(None),
+            Some((data, etag, marker)) => {
+                Ok(Some((data, etag, Form::of_marker(marker.as_deref())?)))
+            }
+        }
+    }
+
+    /// The slot's object, read whole: what it holds and its ETag, or `None` if there is none.
+    pub(crate) async fn fetch(&self) -> Result<Option<(Object, Option<String>)>, StorageError> {
+        match self.get_key(self.key(), Action::Load).await? {
+            None => Ok(None),
+            Some((data, etag, form)) => Ok(Some((Object::read(data, form)?, etag))),
+        }
+    }
+
+    /// `HeadObject` of the slot's key: its ETag and form, or `None` if there is no object.
+    pub(crate) async fn head(&self) -> Result<Option<(String, Form)>, StorageError> {
         let request = self
             .client()
-            .get_object()
+            .head_object()
             .bucket(self.bucket())
             .key(self.key());
-        self.bounded(Action::Load, self.key(), async {
-            let output = match request.send().await {
-                Ok(output) => output,
-                Err(err)
-                    if err
-                        .as_service_error()
-                        .is_some_and(GetObjectError::is_no_such_key) =>
-                {
-                    return Ok(None)
+        let found = self
+            .bounded(Action::Load, self.key(), async {
+                match request.send().await {
+                    Ok(output) => Ok(Some(output)),
+                    Err(err)
+                        if err
+                            .as_service_error()
+                            .is_some_and(HeadObjectError::is_not_found) =>
+                    {
+                        Ok(None)
+                    }
+                    Err(err) => Err(Failure::sdk(err)),
                 }
-                Err(err) => return Err(Failure::sdk(err)),
-            };
-            let etag = output.e_tag;
-            let data = output.body.collect().await.map_err(Failure::Body)?;
-            Ok(Some((data.into_bytes(), etag)))
-        })
-        .await
+            })
+            .await?;
+        let Some(output) = found else {
+            return Ok(None);
+        };
+        let marker = output
+            .metadata()
+            .and_then(|metadata| metadata.get(METADATA))
+            .map(String::as_str);
+        let form = Form::of_marker(marker)?;
+        let etag = output.e_tag.ok_or_else(|| no_etag("HeadObject"))?;
+        Ok(Some((etag, form)))
     }
 }
 
@@ -146,21 +217,24 @@ fn etag_of(version: &Version) -> Result<&str, StorageError> {
 }
 
 /// The version of the object whose ETag is `etag`; a server that sends no ETag cannot do versioned writes.
-fn version_of(etag: Option<String>, operation: &str) -> Result<Version, StorageError> {
-    match etag {
-        Some(etag) => Ok(Version::from_bytes(etag)),
-        None => Err(StorageError::new(
-            ErrorKind::Unsupported,
-            BACKEND,
-            format!("the server sent no ETag with {operation}, so versioned writes are impossible"),
-        )),
-    }
+pub(crate) fn version_of(etag: Option<String>, operation: &str) -> Result<Version, StorageError> {
+    etag.map(Version::from_bytes)
+        .ok_or_else(|| no_etag(operation))
+}
+
+/// The error of a server that sent no ETag with `operation`.
+pub(crate) fn no_etag(operation: &str) -> StorageError {
+    StorageError::new(
+        ErrorKind::Unsupported,
+        BACKEND,
+        format!("the server sent no ETag with {operation}, so versioned writes are impossible"),
+    )
 }
 
 #[async_trait]
 impl SessionStorage for S3Storage {
     async fn load(&self) -> Result<Option<Bytes>, StorageError> {
-        Ok(self.get().await?.map(|(data, _)| data))
+        Ok(self.fetch().await?.and_then(|(object, _)| object.value))
     }
 
     async fn store(&self, data: Bytes) -> Result<(), StorageError> {
@@ -181,9 +255,15 @@ impl SessionDelete for S3Storage {
 impl VersionedStorage for S3Storage {
     async fn load_versioned(&self) -> Result<Option<(Bytes, Version)>, StorageError> {
         self.check_conditional_writes().await?;
-        match self.get().await? {
-            Some((data, etag)) => Ok(Some((data, version_of(etag, "GetObject")?))),
-            None => Ok(None),
+        match self.fetch().await? {
+            Some((
+                Object {
+                    value: Some(data), ..
+                },
+                etag,
+            )) => Ok(Some((data, version_of(etag, "GetObject")?))),
+            // Nothing, or the tombstone of a fenced delete.
+            _ => Ok(None),
         }
     }
 
@@ -194,9 +274,27 @@ impl VersionedStorage for S3Storage {
             Expect::Version(version) => Some(etag_of(version)?),
         };
         let precondition = etag.map_or(Precondition::Absent, Precondition::Matches);
-        let etag = self
-            .put(self.key(), data, precondition, Action::StoreIf)
-            .await?;
+        let etag = match self
+            .put(self.key(), data.clone(), precondition, Action::StoreIf)
+            .await
+        {
+            // The slot may be empty and still have an object: the tombstone of a fenced delete.
+            Err(err) if err.kind() == ErrorKind::Conflict && expect == Expect::Absent => {
+                match self.head().await? {
+                    Some((tombstone, Form::Tombstone)) => {
+                        self.put(
+                            self.key(),
+                            data,
+                            Precondition::Matches(&tombstone),
+                            Action::StoreIf,
+                        )
+                        .await?
+                    }
+                    _ => return Err(err),
+                }
+            }
+            other => other?,
+        };
         version_of(etag, "PutObject")
     }
 }

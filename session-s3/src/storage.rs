@@ -1,8 +1,9 @@
 //! The storage handle: a client and bucket shared by handles, a prefix, a slot, and the key they make.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use aws_sdk_s3::Client;
 use session_core::{Slot, StorageError};
@@ -16,7 +17,8 @@ use crate::config::{S3Config, DEFAULT_OPERATION_TIMEOUT, DEFAULT_PREFIX};
 /// # Key mapping
 ///
 /// The value of a slot is the object `prefix + slot name` in the handle's bucket, holding the session's bytes
-/// unchanged. The prefix is [`DEFAULT_PREFIX`] (`tgsession/`) unless [`with_prefix`](Self::with_prefix)
+/// unchanged (writes made under a lease add a small header, marked in the object's metadata and stripped by
+/// every read: see the crate docs, "Leases"); its lease is the object `prefix + slot name + "#lease"`. The prefix is [`DEFAULT_PREFIX`] (`tgsession/`) unless [`with_prefix`](Self::with_prefix)
 /// or [`S3Config::prefix`] sets another, so slot `main` is the object `tgsession/main`. Prefixes let
 /// several applications share one bucket; a prefix that ends in `/` (a byte slot names cannot contain) keeps
 /// the key spaces of different prefixes apart.
@@ -76,6 +78,9 @@ pub(crate) struct Shared {
     pub(crate) bucket: String,
     /// Whether the server honours conditional writes, once checked.
     pub(crate) conditional_writes: OnceCell<ConditionalWrites>,
+    /// For each lease object key this client read: the ETag it last saw and when it first saw it, to
+    /// judge a lease's lapse by watching it unchanged.
+    pub(crate) watched: Mutex<HashMap<String, (String, Instant)>>,
 }
 
 impl S3Storage {
@@ -106,6 +111,7 @@ impl S3Storage {
             client,
             bucket: bucket.into(),
             conditional_writes: OnceCell::new(),
+            watched: Mutex::new(HashMap::new()),
         });
         S3Storage::on(
             shared,

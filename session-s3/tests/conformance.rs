@@ -1,4 +1,4 @@
-//! The whole conformance suite on `S3Storage` against the S3 test server (moto), each test in a bucket of
+//! The whole conformance suite (leases included) on `S3Storage` against the S3 test server (moto), each test in a bucket of
 //! its own, with handles derived from one storage so they share the client and the conditional-write check.
 //!
 //! `Harness::reopen` builds a new client from the configuration (new connections, a new check), so the
@@ -52,5 +52,5 @@ mod server {
         }
     }
 
-    conformance_tests!(S3Harness::new().await, delete, versioned);
+    conformance_tests!(S3Harness::new().await, delete, versioned, lease);
 }

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use session_core::{Bytes, ErrorKind, Expect, SessionDelete, SessionStorage, Slot, StorageError};
+use session_core::{FencedWrite, FencingToken, HolderId, LeaseRequest, LeaseStorage};
 use session_core::{Version, VersionedStorage};
 use session_s3::aws_sdk_s3::error::SdkError;
 use session_s3::aws_sdk_s3::operation::put_object::PutObjectError;
@@ -238,6 +239,27 @@ async fn a_server_that_ignores_conditional_headers_gets_no_versioned_calls() {
         expect_kind(written, ErrorKind::Unsupported, "store_if");
     }
     assert_eq!(other.load().await.unwrap(), None, "store_if wrote nothing");
+    let request = LeaseRequest::new(HolderId::new("worker").unwrap());
+    expect_kind(
+        other.acquire_lease(&request).await,
+        ErrorKind::Unsupported,
+        "acquire_lease",
+    );
+    let token = FencingToken::FIRST;
+    let fenced = other
+        .write_fenced(token, FencedWrite::Store(Bytes::from_static(b"lost")))
+        .await;
+    expect_kind(fenced, ErrorKind::Unsupported, "write_fenced");
+    expect_kind(
+        other.break_lease().await,
+        ErrorKind::Unsupported,
+        "break_lease",
+    );
+    assert_eq!(
+        other.load().await.unwrap(),
+        None,
+        "the lease calls wrote nothing"
+    );
     assert_eq!(
         storage.load().await.unwrap().unwrap(),
         "plain",
