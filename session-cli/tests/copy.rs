@@ -201,8 +201,7 @@ fn unreachable_servers_exit_5_and_never_show_passwords() {
 /// Copies through the test servers; they need `scripts/services` (see `session_conformance::services`).
 mod server {
     use session_conformance::services::setting;
-    use session_s3::aws_sdk_s3::Client;
-    use session_s3::S3Config;
+    use support::{s3_bucket as bucket, s3_url};
 
     use super::*;
 
@@ -228,35 +227,6 @@ mod server {
     /// A random schema name (lower-case letters, digits and `_`).
     fn schema() -> String {
         format!("tgscli_{:016x}", fastrand::u64(..))
-    }
-
-    /// Creates a bucket with a random name with the raw client (the adapter never creates buckets).
-    async fn bucket() -> String {
-        let bucket = random_name("tgsession-cli");
-        let client: Client = S3Config::new(&bucket)
-            .endpoint(setting("TGSESSION_S3_ENDPOINT"))
-            .credentials(
-                setting("AWS_ACCESS_KEY_ID"),
-                setting("AWS_SECRET_ACCESS_KEY"),
-            )
-            .build_client()
-            .expect("a client for the test server");
-        client
-            .create_bucket()
-            .bucket(&bucket)
-            .send()
-            .await
-            .unwrap_or_else(|err| panic!("cannot create bucket {bucket}: {err:?}"));
-        bucket
-    }
-
-    /// An S3 URL for a new random slot in `bucket`, on the test server.
-    fn s3_url(bucket: &str) -> String {
-        format!(
-            "s3://{bucket}?slot={}&endpoint={}",
-            random_name("slot"),
-            setting("TGSESSION_S3_ENDPOINT")
-        )
     }
 
     #[test]

@@ -73,3 +73,45 @@ fn status_copy_convert_and_break_respect_a_held_lease() {
 fn lease_commands_need_a_url_with_a_lease() {
     run(&["lease", "status", "bot.tgs"]).fails(2, "file:PATH");
 }
+
+/// Tests that need the S3 test server (skipped by name with `TGSESSION_SKIP_SERVER_TESTS=1 ./scripts/test`).
+mod server {
+    use session_core::{Bytes, ErrorKind, FencedWrite, Slot};
+    use session_s3::S3Storage;
+
+    use super::*;
+    use crate::support::{s3_bucket, s3_config, s3_url};
+
+    /// S3 keeps leases too: a running client's lease is shown, respected by `copy`, and broken.
+    #[tokio::test]
+    async fn an_s3_slots_lease_is_shown_respected_and_broken() {
+        let bucket = s3_bucket().await;
+        let url = s3_url(&bucket);
+        let slot = url
+            .split_once("slot=")
+            .and_then(|(_, rest)| rest.split('&').next())
+            .unwrap();
+        let source = vector("telethon_v8.session");
+        run(&["copy", arg(&source), &url]).ok();
+
+        let client = S3Storage::from_config(&s3_config(&bucket), Slot::new(slot).unwrap()).unwrap();
+        let request = LeaseRequest::new(HolderId::new("bot-in-the-cloud").unwrap());
+        let grant = client.acquire_lease(&request).await.unwrap();
+        let json = run(&["lease", "status", "--json", &url]).ok().json();
+        assert_eq!(json["lease"]["holder"], "bot-in-the-cloud");
+        assert_eq!(json["lease"]["state"], "held");
+        let other = vector("gramjs_2.26.22_string_ipv4.txt");
+        run(&["copy", "--force", arg(&other), &url]).ok();
+        run(&["copy", arg(&other), &url]).fails(6, "bot-in-the-cloud");
+
+        run(&["lease", "break", "--force", &url]).ok();
+        let json = run(&["lease", "status", "--json", &url]).ok().json();
+        assert_eq!(json["lease"]["state"], "released");
+        let late = client
+            .write_fenced(grant.token, FencedWrite::Store(Bytes::from_static(b"late")))
+            .await;
+        assert_eq!(late.unwrap_err().kind(), ErrorKind::Fenced);
+        run(&["copy", "--force", arg(&source), &url]).ok();
+        run(&["verify", &url]).ok();
+    }
+}

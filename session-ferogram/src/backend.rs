@@ -64,17 +64,10 @@ impl FerogramBackend {
         storage: S,
         options: &LeaseOptions,
     ) -> Result<FerogramBackend, StorageError> {
-        let leased = Leased::open(storage, options).await?;
-        let guard = Arc::clone(leased.guard());
-        let slot = Box::new(Journaled(Arc::new(leased)));
-        match FerogramBackend::start(slot, Some(Arc::clone(&guard))).await {
-            Ok(backend) => Ok(backend),
-            Err(err) => {
-                // Best effort: the error that matters is the one that stopped the open.
-                let _ = guard.release().await;
-                Err(err)
-            }
-        }
+        FerogramBackend::start_leased(storage, options, |leased| {
+            Box::new(Journaled(Arc::new(leased)))
+        })
+        .await
     }
 
     /// Loads the session from `storage`, which keeps a journal, **without** taking a lease: for a storage
@@ -85,11 +78,50 @@ impl FerogramBackend {
         FerogramBackend::start(Box::new(Journaled(Arc::new(storage))), None).await
     }
 
-    /// Loads the session from `storage`, any storage: every call stores the whole session. Takes no lease.
-    pub async fn open_snapshots<S: SessionDelete + 'static>(
+    /// Takes the slot's lease with the default [`LeaseOptions`], then loads the session from a storage
+    /// without a journal (S3): every call stores the whole session, under the lease.
+    pub async fn open_snapshots<S: SessionDelete + LeaseStorage + 'static>(
+        storage: S,
+    ) -> Result<FerogramBackend, StorageError> {
+        FerogramBackend::open_snapshots_with(storage, &LeaseOptions::default()).await
+    }
+
+    /// Like [`open_snapshots`](Self::open_snapshots), taking the lease as `options` say.
+    pub async fn open_snapshots_with<S: SessionDelete + LeaseStorage + 'static>(
+        storage: S,
+        options: &LeaseOptions,
+    ) -> Result<FerogramBackend, StorageError> {
+        FerogramBackend::start_leased(storage, options, |leased| {
+            Box::new(Snapshots(Arc::new(leased)))
+        })
+        .await
+    }
+
+    /// Loads the session from `storage`, any storage (your own, without a journal or a lease): every call
+    /// stores the whole session. Takes no lease.
+    pub async fn open_snapshots_unleased<S: SessionDelete + 'static>(
         storage: S,
     ) -> Result<FerogramBackend, StorageError> {
         FerogramBackend::start(Box::new(Snapshots(Arc::new(storage))), None).await
+    }
+
+    /// Takes `storage`'s lease as `options` say and starts on the slot `slot` makes of the leased view;
+    /// releases the lease again if that fails.
+    async fn start_leased<S: LeaseStorage + 'static>(
+        storage: S,
+        options: &LeaseOptions,
+        slot: impl FnOnce(Leased<S>) -> Box<dyn Slot>,
+    ) -> Result<FerogramBackend, StorageError> {
+        let leased = Leased::open(storage, options).await?;
+        let guard = Arc::clone(leased.guard());
+        match FerogramBackend::start(slot(leased), Some(Arc::clone(&guard))).await {
+            Ok(backend) => Ok(backend),
+            Err(err) => {
+                // Best effort: the error that matters is the one that stopped the open.
+                let _ = guard.release().await;
+                Err(err)
+            }
+        }
     }
 
     async fn start(
@@ -115,8 +147,8 @@ impl FerogramBackend {
         })
     }
 
-    /// The lease this backend holds ([`open`](Self::open) / [`open_with`](Self::open_with)): its token and
-    /// status; `lost().await` completes when the client must stop.
+    /// The lease this backend holds (every constructor but the `_unleased` ones): its token and status;
+    /// `lost().await` completes when the client must stop.
     pub fn lease(&self) -> Option<&LeaseGuard> {
         self.lease.as_deref()
     }

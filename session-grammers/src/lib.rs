@@ -26,8 +26,11 @@
 //! [`GrammersSession::open`] takes a storage with a journal (`FileStorage`, `SledStorage`, `RedisStorage`,
 //! `PostgresStorage`, `MemoryStorage`): a change is persisted as one small record, so caching the 50 peers
 //! of an update batch costs one append, not a rewrite of the session.
-//! [`GrammersSession::open_snapshots`] takes any other storage (`S3Storage`): a change stores the whole
-//! session. (Rust cannot choose between the two by itself, hence two constructors.)
+//! [`GrammersSession::open_snapshots`] takes a storage without a journal (`S3Storage`): a change stores the
+//! whole session. (Rust cannot choose between the two by itself, hence two constructors.) Both take the
+//! slot's lease, so a second client on the same slot fails with `Held`;
+//! [`GrammersSession::open_unleased`] and [`GrammersSession::open_snapshots_unleased`] opt out (for a
+//! storage of your own without a lease).
 //!
 //! # Durability
 //!

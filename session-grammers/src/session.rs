@@ -102,20 +102,10 @@ impl GrammersSession {
         storage: S,
         options: &LeaseOptions,
     ) -> Result<GrammersSession, StorageError> {
-        let leased = Leased::open(storage, options).await?;
-        let guard = Arc::clone(leased.guard());
-        match LiveSession::open_journaled(leased).await {
-            Ok(live) => {
-                let mut session = GrammersSession::new(live);
-                session.lease = Some(guard);
-                Ok(session)
-            }
-            Err(err) => {
-                // Best effort: the error that matters is the one that stopped the open.
-                let _ = guard.release().await;
-                Err(err)
-            }
-        }
+        GrammersSession::open_leased(storage, options, |leased| async {
+            LiveSession::open_journaled(leased).await
+        })
+        .await
     }
 
     /// Loads the session from a storage with a journal **without** taking a lease: for a storage that has
@@ -128,12 +118,59 @@ impl GrammersSession {
         ))
     }
 
-    /// Loads the session from a storage without a journal (S3, or your own): every flush stores the whole
-    /// session. Use [`open`](Self::open) where the storage has a journal.
-    pub async fn open_snapshots<S: SessionStorage + 'static>(
+    /// Takes the slot's lease with the default [`LeaseOptions`], then loads the session from a storage
+    /// without a journal (S3): every flush stores the whole session, under the lease. Use
+    /// [`open`](Self::open) where the storage has a journal.
+    pub async fn open_snapshots<S: LeaseStorage + 'static>(
+        storage: S,
+    ) -> Result<GrammersSession, StorageError> {
+        GrammersSession::open_snapshots_with(storage, &LeaseOptions::default()).await
+    }
+
+    /// Like [`open_snapshots`](Self::open_snapshots), taking the lease as `options` say.
+    pub async fn open_snapshots_with<S: LeaseStorage + 'static>(
+        storage: S,
+        options: &LeaseOptions,
+    ) -> Result<GrammersSession, StorageError> {
+        GrammersSession::open_leased(storage, options, |leased| async {
+            LiveSession::open(leased).await
+        })
+        .await
+    }
+
+    /// Loads the session from any storage (your own, without a journal or a lease) **without** taking a
+    /// lease: every flush stores the whole session.
+    pub async fn open_snapshots_unleased<S: SessionStorage + 'static>(
         storage: S,
     ) -> Result<GrammersSession, StorageError> {
         Ok(GrammersSession::new(LiveSession::open(storage).await?))
+    }
+
+    /// Takes `storage`'s lease as `options` say and loads the session with `open` over the leased view;
+    /// releases the lease again if that fails.
+    async fn open_leased<S, F>(
+        storage: S,
+        options: &LeaseOptions,
+        open: impl FnOnce(Leased<S>) -> F,
+    ) -> Result<GrammersSession, StorageError>
+    where
+        S: LeaseStorage + 'static,
+        F: std::future::Future<Output = Result<LiveSession, StorageError>>,
+    {
+        let leased = Leased::open(storage, options).await?;
+        let guard = Arc::clone(leased.guard());
+        match open(leased).await {
+            Ok(live) => {
+                let mut session = GrammersSession::new(live);
+                session.lease = Some(guard);
+                Ok(session)
+            }
+            Err(err) => {
+                // Best effort: the error that matters is the one that stopped the open.
+                let _ = guard.release().await;
+                Err(err)
+            }
+        }
     }
 
     /// Wraps a [`LiveSession`] you opened yourself (with your own
@@ -155,8 +192,8 @@ impl GrammersSession {
         }
     }
 
-    /// The lease this session holds ([`open`](Self::open) / [`open_with`](Self::open_with)): its token and
-    /// status; `lost().await` completes when the client must stop.
+    /// The lease this session holds (every constructor but the `_unleased` ones and [`new`](Self::new)):
+    /// its token and status; `lost().await` completes when the client must stop.
     pub fn lease(&self) -> Option<&LeaseGuard> {
         self.lease.as_deref()
     }

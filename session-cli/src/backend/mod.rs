@@ -20,30 +20,10 @@ use crate::error::{CliError, Role};
 use crate::exit::Exit;
 use crate::redact::Shown;
 
-/// A handle on one slot of any backend: its value with versions, and its lease where the backend keeps one.
-pub(crate) trait SlotStorage: VersionedStorage {
-    /// The slot's lease, where the backend keeps one (every backend but S3).
-    fn lease(&self) -> Option<&dyn LeaseStorage>;
-}
+/// A handle on one slot of any backend: its value with versions, and its lease.
+pub(crate) trait SlotStorage: VersionedStorage + LeaseStorage {}
 
-/// Backends with a lease.
-macro_rules! leased_backend {
-    ($($backend:ty),+) => {$(
-        impl SlotStorage for $backend {
-            fn lease(&self) -> Option<&dyn LeaseStorage> {
-                Some(self)
-            }
-        }
-    )+};
-}
-
-leased_backend!(FileStorage, SledStorage, RedisStorage, PostgresStorage);
-
-impl SlotStorage for S3Storage {
-    fn lease(&self) -> Option<&dyn LeaseStorage> {
-        None
-    }
-}
+impl<S: VersionedStorage + LeaseStorage> SlotStorage for S {}
 
 /// A handle on one slot of any backend.
 pub(crate) type Storage = Box<dyn SlotStorage>;
@@ -57,13 +37,10 @@ pub(crate) async fn refuse_if_leased(
     force: bool,
     shown: &Shown,
 ) -> Result<(), CliError> {
-    let Some(lease) = storage.lease() else {
-        return Ok(());
-    };
     if force {
         return Ok(());
     }
-    let info = lease
+    let info = storage
         .read_lease()
         .await
         .map_err(|err| CliError::storage(&err, shown, Role::Destination))?;

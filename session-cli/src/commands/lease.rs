@@ -3,7 +3,7 @@
 
 use session_core::{LeaseInfo, LeaseState, LeaseStorage};
 
-use crate::backend::{self, BackendUrl, SlotStorage};
+use crate::backend::{self, BackendUrl};
 use crate::cli::{LeaseBreakArgs, LeaseCommand, LeaseStatusArgs, Location};
 use crate::error::{CliError, Role};
 use crate::exit::Exit;
@@ -20,7 +20,7 @@ pub(crate) async fn run(command: LeaseCommand) -> Result<Exit, CliError> {
 
 async fn status(args: LeaseStatusArgs) -> Result<Exit, CliError> {
     let (url, storage) = open(&args.url).await?;
-    let info = lease_of(storage.as_ref(), &url)?
+    let info = storage
         .read_lease()
         .await
         .map_err(|err| CliError::storage(&err, &url.shown, Role::Source))?;
@@ -44,7 +44,7 @@ async fn break_lease(args: LeaseBreakArgs) -> Result<Exit, CliError> {
         ));
     }
     let (url, storage) = open(&args.url).await?;
-    let before = lease_of(storage.as_ref(), &url)?
+    let before = storage
         .break_lease()
         .await
         .map_err(|err| CliError::storage(&err, &url.shown, Role::Destination))?;
@@ -67,26 +67,12 @@ async fn open(location: &Location) -> Result<(BackendUrl, backend::Storage), Cli
     if !BackendUrl::is_url(&location.0) {
         return Err(CliError::usage(
             format!("{} is not a backend URL", Shown::arg(&location.0)),
-            "write file:PATH for a tgsession file, or a sled:, redis:// or postgres:// URL",
+            "write file:PATH for a tgsession file, or a sled:, redis://, postgres:// or s3:// URL",
         ));
     }
     let url = BackendUrl::parse(&location.0)?;
     let storage = backend::open(&url, Role::Source).await?;
     Ok((url, storage))
-}
-
-/// The lease side of `storage`; S3 keeps none.
-fn lease_of<'s>(
-    storage: &'s dyn SlotStorage,
-    url: &BackendUrl,
-) -> Result<&'s dyn LeaseStorage, CliError> {
-    storage.lease().ok_or_else(|| {
-        CliError::new(
-            Exit::Refused,
-            format!("{} keeps no leases", url.shown),
-            "leases are kept by file, sled, Redis and PostgreSQL slots; S3 has none yet",
-        )
-    })
 }
 
 /// The lease as JSON: `{"lease": null}`, or holder, token, state and seconds left or since the lapse.

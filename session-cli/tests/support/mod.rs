@@ -172,3 +172,39 @@ pub(crate) fn assert_same_session(found: &Session, expected: &Session) {
     assert_eq!(found.home_auth_key(), expected.home_auth_key());
     assert_eq!(found, expected);
 }
+
+/// Creates a bucket with a random name on the S3 test server with the raw client (the adapter never creates
+/// buckets); fails with instructions when the server's settings are missing.
+pub(crate) async fn s3_bucket() -> String {
+    let bucket = random_name("tgsession-cli");
+    let client = s3_config(&bucket)
+        .build_client()
+        .expect("a client for the test server");
+    client
+        .create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap_or_else(|err| panic!("cannot create bucket {bucket}: {err:?}"));
+    bucket
+}
+
+/// An S3 URL for a new random slot in `bucket`, on the test server.
+pub(crate) fn s3_url(bucket: &str) -> String {
+    format!(
+        "s3://{bucket}?slot={}&endpoint={}",
+        random_name("slot"),
+        session_conformance::services::setting("TGSESSION_S3_ENDPOINT")
+    )
+}
+
+/// The configuration of `bucket` on the S3 test server.
+pub(crate) fn s3_config(bucket: &str) -> session_s3::S3Config {
+    use session_conformance::services::setting;
+    session_s3::S3Config::new(bucket)
+        .endpoint(setting("TGSESSION_S3_ENDPOINT"))
+        .credentials(
+            setting("AWS_ACCESS_KEY_ID"),
+            setting("AWS_SECRET_ACCESS_KEY"),
+        )
+}
