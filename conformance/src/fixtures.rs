@@ -5,8 +5,8 @@
 use std::net::{Ipv6Addr, SocketAddrV4, SocketAddrV6};
 
 use session_core::{
-    AuthKey, DcEntry, DcFlags, DeviceInfo, Peer, PeerId, PeerKind, Session, TempAuthKey,
-    UpdateState, User,
+    AuthKey, DcEntry, DcFlags, DeviceInfo, LogoutToken, MinContext, Peer, PeerId, PeerKind,
+    Session, TempAuthKey, UpdateState, User,
 };
 
 /// The key of the shared test vectors: the bytes `00 01 02 … ff` (key id `32d1586ea457dfc8`).
@@ -183,5 +183,27 @@ pub fn full() -> Session {
             },
         );
     }
+    session
+}
+
+/// [`auth_only`] plus what a client keeps about logins: min contexts (one with the smallest user id, one in a
+/// channel) and a logout token.
+pub fn login_state() -> Session {
+    let mut session = auth_only();
+    session.min_contexts.insert(
+        i64::MIN,
+        MinContext {
+            chat_id: -1,
+            msg_id: 1,
+        },
+    );
+    session.min_contexts.insert(
+        777_000,
+        MinContext {
+            chat_id: 1_234_567_890,
+            msg_id: i32::MAX,
+        },
+    );
+    session.logout_token = LogoutToken::new(b"logout-token-0123456789".to_vec());
     session
 }

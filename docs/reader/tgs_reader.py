@@ -425,6 +425,33 @@ def _test_mode(cur: _Cursor) -> bool:
     return True
 
 
+def _min_contexts(cur: _Cursor) -> List[List[int]]:
+    """Section 0x0058: user id, chat id, message id per min user, user ids strictly increasing."""
+    count = cur.count("min contexts", 20)
+    if count == 0:
+        raise _invalid("min_contexts count is 0")
+    out: List[List[int]] = []
+    previous: Optional[int] = None
+    for _ in range(count):
+        user = cur.i64("min context user id")
+        chat = cur.i64("min context chat id")
+        message = cur.i32("min context message id")
+        if previous is not None and user <= previous:
+            raise _invalid("min context user ids are not strictly increasing")
+        previous = user
+        out.append([user, chat, message])
+    return out
+
+
+def _logout_token(cur: _Cursor) -> int:
+    """Section 0x0070: the whole payload is the token; only its length is printed (it is a credential)."""
+    length = cur.remaining()
+    if not 1 <= length <= 1024:
+        raise _invalid("a logout token is 1 to 1024 bytes, not {}".format(length))
+    cur.take(length, "logout token")
+    return length
+
+
 SECTIONS: Dict[int, Tuple[str, Callable[[_Cursor], Any]]] = {
     0x0001: ("home_dc", _int_section(_Cursor.i32)),
     0x0002: ("test_mode", _test_mode),
@@ -437,6 +464,8 @@ SECTIONS: Dict[int, Tuple[str, Callable[[_Cursor], Any]]] = {
     0x0030: ("update_state", _update_state),
     0x0040: ("device", _device),
     0x0050: ("peers", _peers),
+    0x0058: ("min_contexts", _min_contexts),
+    0x0070: ("logout_token_len", _logout_token),
 }
 """Known section tags: the session key they fill and their payload parser."""
 
@@ -444,7 +473,7 @@ SECTIONS: Dict[int, Tuple[str, Callable[[_Cursor], Any]]] = {
 def _empty_session() -> Dict[str, Any]:
     """The session with no section present."""
     session: Dict[str, Any] = {name: None for name, _ in SECTIONS.values()}
-    session.update(test_mode=False, dcs=[], peers=[], unknown_sections=[])
+    session.update(test_mode=False, dcs=[], peers=[], min_contexts=[], unknown_sections=[])
     return session
 
 

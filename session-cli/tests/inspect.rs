@@ -354,3 +354,35 @@ fn a_sled_source_that_is_no_database_is_refused_and_left_alone() {
         .collect();
     assert_eq!(names, ["notes.txt"], "reading never creates anything");
 }
+
+/// A session with min contexts and a logout token: `inspect` counts the contexts and says that a token is
+/// there, never what it is (the token skips the login code, like a key).
+#[test]
+fn a_logout_token_is_shown_as_present_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("login.tgs");
+    let session = session_conformance::fixtures::login_state();
+    std::fs::write(&path, session.encode().unwrap()).unwrap();
+    let token = session.logout_token.as_ref().unwrap().as_bytes();
+    let secrets = [
+        String::from_utf8_lossy(token).into_owned(),
+        token.iter().map(|byte| format!("{byte:02x}")).collect(),
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, token),
+    ];
+    let text = run(&["inspect", arg(&path)]).ok();
+    let shown = text.text();
+    assert!(shown.contains("logout token  present"), "{shown}");
+    assert!(shown.contains("min contexts  2"), "{shown}");
+    let json = run(&["inspect", "--json", arg(&path)]).ok();
+    let value = json.json();
+    assert_eq!(value["logout_token"], true);
+    assert_eq!(value["min_contexts"], 2);
+    for output in [&shown, &text.stderr, &json.text(), &json.stderr] {
+        for secret in &secrets {
+            assert!(
+                !output.contains(&secret[..16]),
+                "the token leaked: {output}"
+            );
+        }
+    }
+}

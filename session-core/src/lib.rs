@@ -65,8 +65,8 @@ pub use crate::live::{CompactionPolicy, LiveSession};
 pub use crate::memory::{MemoryStorage, MemoryStore};
 pub use crate::patch::{DcChange, DcKey, Patch, UpdateCounters};
 pub use crate::session::{
-    ChunkedStore, DcEntry, DcFlags, DeviceInfo, Entries, Peer, PeerClass, PeerId, PeerKind,
-    PeerMap, Session, TempAuthKey, UnknownSections, UpdateState, User,
+    ChunkedStore, DcEntry, DcFlags, DeviceInfo, Entries, LogoutToken, MinContext, Peer, PeerClass,
+    PeerId, PeerKind, PeerMap, Session, TempAuthKey, UnknownSections, UpdateState, User,
 };
 pub use crate::slot::Slot;
 pub use crate::storage::{SessionDelete, SessionStorage, VersionedStorage};

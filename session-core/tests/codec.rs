@@ -13,6 +13,7 @@ fn golden_files_match_encoder_and_decoder() {
         ("empty.tgs", Session::new()),
         ("auth_only.tgs", fixtures::auth_only()),
         ("full.tgs", fixtures::full()),
+        ("login_state.tgs", fixtures::login_state()),
     ];
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     for (name, session) in cases {

@@ -140,6 +140,12 @@ fn expected_json(session: &Session) -> Value {
             "lang_code": device.lang_code,
         })),
         "peers": session.peers.iter().map(|(id, peer)| peer_json(*id, peer)).collect::<Vec<_>>(),
+        "min_contexts": session
+            .min_contexts
+            .iter()
+            .map(|(user, context)| json!([user, context.chat_id, context.msg_id]))
+            .collect::<Vec<_>>(),
+        "logout_token_len": session.logout_token.as_ref().map(|token| token.as_bytes().len()),
         "unknown_sections": session
             .unknown_sections
             .iter()
@@ -600,6 +606,7 @@ fn golden_files_read_the_same_in_python_and_rust() {
         ("empty.tgs", Session::new()),
         ("auth_only.tgs", fixtures::auth_only()),
         ("full.tgs", fixtures::full()),
+        ("login_state.tgs", fixtures::login_state()),
     ];
     for (name, fixture) in sessions {
         let output = run_reader(&format!("{GOLDEN_DIR}/{name}"), Vec::new());
@@ -631,6 +638,19 @@ fn full_golden_file_exercises_every_field() {
         !text.contains("000102030405"),
         "key bytes are never printed"
     );
+}
+
+#[test]
+fn login_state_golden_file_shows_no_token() {
+    let python = python_decode(&golden("login_state.tgs")).expect("login_state.tgs decodes");
+    assert_eq!(
+        python["min_contexts"],
+        json!([[i64::MIN, -1, 1], [777_000, 1_234_567_890, i32::MAX]])
+    );
+    assert_eq!(python["logout_token_len"], 23);
+    let text = String::from_utf8(run_reader("-", golden("login_state.tgs")).stdout).expect("UTF-8");
+    assert!(!text.contains("logout-token"), "the token is never printed");
+    assert!(!text.contains(&hex::encode("logout-token")), "nor its hex");
 }
 
 #[test]
@@ -716,7 +736,7 @@ fn corner_cases_decode_alike() {
 
 #[test]
 fn damaged_golden_files_decode_alike() {
-    for name in ["auth_only.tgs", "full.tgs"] {
+    for name in ["auth_only.tgs", "full.tgs", "login_state.tgs"] {
         let inputs = variants(&golden(name));
         let python = python_decode_batch(&inputs);
         let mut accepted = 0;

@@ -46,6 +46,8 @@
 //! | one `DcEntry` per address: `dc_id`, `addr`, `auth_key`, `first_salt`, `time_offset`, `flags` | one [`DcEntry`](session_core::DcEntry) each, in order: `ipv4` or `ipv6` from `addr` (`""` = no address), `auth_key`, `server_salt`, `time_offset`, the media-only / TCPO / CDN / static flags |
 //! | `updates_state` (all zero without channels = none) | `update_state`, channels by id |
 //! | `CachedPeer`: user, `is_chat` basic group, `is_channel` or `is_community` channel; `channel_kind`; `access_hash` (0 = none) | `peers`: `PeerId` of that class; kind user (or bot, when the stored peer is one), chat, broadcast / megagroup / gigagroup, or channel when unknown |
+//! | `min_peers`: `CachedMinPeer` (`user_id`, `peer_id`, `msg_id`) | `min_contexts`: by user id, a [`MinContext`](session_core::MinContext) (`chat_id`, `msg_id`) |
+//! | `future_auth_token` (empty = none) | `logout_token`, a [`LogoutToken`](session_core::LogoutToken) (zeroized, never printed); one longer than 1024 bytes is refused like an address that is no `ip:port` |
 //!
 //! When ferogram stores a session, whatever it cannot express is kept from the stored session: the
 //! device, user, api id, test mode, takeout id, timestamps and sections of newer versions; peers'
@@ -60,18 +62,14 @@
 //! backend: `load` returns them as they were given, but after a restart the session comes back without
 //! them.
 //!
-//! - `min_peers`: the message contexts of users seen only as "min" users (ferogram can address them again
-//!   once it sees them in a new message);
-//! - `future_auth_token`: the token of a logout that skips the login code on the next login on this
-//!   device (the next login asks for a code);
 //! - `is_community`: a community comes back as a channel of unknown kind (same id and access hash; it is
 //!   addressed as a channel);
 //! - what ferogram's own file cannot hold either or that contradicts itself: flag bits ferogram does not
 //!   define, an IPv6 flag that disagrees with the address (the address decides), a `channel_kind` on a user
 //!   or basic group, `is_channel` together with `is_chat` (a basic group, as in ferogram's file);
-//! - the order of peers and channel states (they come back sorted by id) and repeated listings (a peer
-//!   listed twice in the same class, or a channel's pts listed twice, keeps its first listing: the one
-//!   ferogram reads);
+//! - the order of peers, channel states and min peers (they come back sorted by id) and repeated listings
+//!   (a peer listed twice in the same class, a channel's pts or a min peer's user listed twice, keeps its
+//!   first listing: the one ferogram reads);
 //! - an address's spelling: `[2001:0b28::a]:443` comes back as `[2001:b28::a]:443`.
 //!
 //! `save` refuses (`InvalidInput`, nothing stored) a DC address that is not an `ip:port`, such as a host

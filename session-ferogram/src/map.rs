@@ -6,12 +6,12 @@ use std::fmt;
 use std::net::{SocketAddr, SocketAddrV6};
 
 use ferogram_session::{
-    CachedPeer, ChannelKind, DcEntry as FeroDc, DcFlags as FeroFlags, PersistedSession,
-    UpdatesStateSnap,
+    CachedMinPeer, CachedPeer, ChannelKind, DcEntry as FeroDc, DcFlags as FeroFlags,
+    PersistedSession, UpdatesStateSnap,
 };
 use session_core::{
-    AuthKey, ChunkedStore, DcEntry, DcFlags, LiteMap, Peer, PeerClass, PeerId, PeerKind, PeerMap,
-    Session, UpdateState,
+    AuthKey, ChunkedStore, DcEntry, DcFlags, LiteMap, LogoutToken, MinContext, Peer, PeerClass,
+    PeerId, PeerKind, PeerMap, Session, UpdateState,
 };
 
 /// A ferogram session value the tgsession model cannot hold; nothing is stored when one is found.
@@ -40,6 +40,8 @@ pub(crate) fn to_session(
         update_state: update_state(&session.updates_state),
         peers: peers(&session.peers, &base.peers),
         device: base.device.clone(),
+        min_contexts: min_contexts(&session.min_peers),
+        logout_token: logout_token(session.future_auth_token.as_deref())?,
         api_id: base.api_id,
         takeout_id: base.takeout_id,
         created_at: base.created_at,
@@ -48,7 +50,7 @@ pub(crate) fn to_session(
     })
 }
 
-/// ferogram's view of a stored session (no min peers, no future auth token, no community flags).
+/// ferogram's view of a stored session (no community flags).
 pub(crate) fn from_session(session: &Session) -> PersistedSession {
     PersistedSession {
         home_dc_id: session.home_dc.unwrap_or(0),
@@ -63,8 +65,45 @@ pub(crate) fn from_session(session: &Session) -> PersistedSession {
             .iter()
             .map(|(id, peer)| cached_peer(*id, peer))
             .collect(),
-        min_peers: Vec::new(),
-        future_auth_token: None,
+        min_peers: session
+            .min_contexts
+            .iter()
+            .map(|(&user_id, context)| CachedMinPeer {
+                user_id,
+                peer_id: context.chat_id,
+                msg_id: context.msg_id,
+            })
+            .collect(),
+        future_auth_token: session
+            .logout_token
+            .as_ref()
+            .map(|token| token.as_bytes().to_vec()),
+    }
+}
+
+/// ferogram's min peers by user id; a user listed twice keeps its first listing.
+fn min_contexts(min_peers: &[CachedMinPeer]) -> BTreeMap<i64, MinContext> {
+    let mut contexts = BTreeMap::new();
+    for min in min_peers {
+        contexts.entry(min.user_id).or_insert(MinContext {
+            chat_id: min.peer_id,
+            msg_id: min.msg_id,
+        });
+    }
+    contexts
+}
+
+/// ferogram's future auth token: none when absent or empty; longer than a logout token can be is refused.
+fn logout_token(token: Option<&[u8]>) -> Result<Option<LogoutToken>, Unrepresentable> {
+    match token {
+        None | Some([]) => Ok(None),
+        Some(bytes) => LogoutToken::new(bytes.to_vec()).map(Some).ok_or_else(|| {
+            Unrepresentable(format!(
+                "the future auth token is {} bytes, more than the {} a session keeps",
+                bytes.len(),
+                LogoutToken::MAX_LEN
+            ))
+        }),
     }
 }
 

@@ -239,14 +239,21 @@ fn expected_after_restart(session: &PersistedSession) -> PersistedSession {
     let mut channels = session.updates_state.channels.clone();
     channels.sort_by_key(|(id, _)| *id);
     channels.dedup_by_key(|(id, _)| *id);
+    // Min peers come back by user id, a user listed twice with its first listing.
+    let mut min_peers = session.min_peers.clone();
+    min_peers.sort_by_key(|min| min.user_id);
+    min_peers.dedup_by_key(|min| min.user_id);
     PersistedSession {
         peers,
         updates_state: UpdatesStateSnap {
             channels,
             ..session.updates_state.clone()
         },
-        min_peers: Vec::new(),
-        future_auth_token: None,
+        min_peers,
+        future_auth_token: session
+            .future_auth_token
+            .clone()
+            .filter(|token| !token.is_empty()),
         ..session.clone()
     }
 }

@@ -4,8 +4,10 @@
 //! `dcs` (each `id`, `ipv4` `"a.b.c.d:port"`, `ipv6` `"[addr]:port"`, `auth_key_id` (16 lowercase hex
 //! digits), `temp_auth_key_id`, `flags`), `user` (`id`, `is_bot`, `username`, `dc`), `update_state`
 //! (`pts`, `qts`, `date`, `seq`, `channels`: how many channels have their own pts), `peers` (the number of
-//! cached peers), `peer_kinds` (kind → count), `device`, `api_id`, `takeout_id`, `created_at`,
-//! `updated_at`, `dropped` (each `what` and `why`). Key bytes are never part of it.
+//! cached peers), `peer_kinds` (kind → count), `min_contexts` (how many users seen only as min users have
+//! a message context), `logout_token` (whether there is one; never its bytes), `device`, `api_id`,
+//! `takeout_id`, `created_at`, `updated_at`, `dropped` (each `what` and `why`). Key bytes are never part
+//! of it.
 
 use serde_json::{json, Map, Value};
 use session_core::{DcEntry, Session};
@@ -37,6 +39,8 @@ pub(crate) fn summary(format: Format, imported: &Imported) -> Value {
         })),
         "peers": session.peers.len(),
         "peer_kinds": kinds(session),
+        "min_contexts": session.min_contexts.len(),
+        "logout_token": session.logout_token.is_some(),
         "device": session.device.as_ref().map(|device| json!({
             "device_model": device.device_model,
             "system_version": device.system_version,

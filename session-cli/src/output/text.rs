@@ -22,6 +22,13 @@ pub(crate) fn summary(format: Format, imported: &Imported) -> String {
     line("user", user(session));
     line("update state", update_state(session));
     line("peers", peers(session));
+    if !session.min_contexts.is_empty() {
+        line("min contexts", session.min_contexts.len().to_string());
+    }
+    if session.logout_token.is_some() {
+        // Never the token itself: it skips the login code.
+        line("logout token", "present".to_owned());
+    }
     line("device", device(session));
     line("api id", optional(session.api_id));
     if let Some(takeout) = session.takeout_id {

@@ -6,13 +6,13 @@ use std::collections::BTreeMap;
 use super::error::CodecError;
 use super::reader::Reader;
 use super::sections::{
-    read_dc, read_device, read_peer, read_user, write_dc, write_device, write_peer, write_user,
-    MIN_DC_LEN,
+    read_dc, read_device, read_logout_token, read_peer, read_user, write_dc, write_device,
+    write_peer, write_user, MIN_DC_LEN,
 };
 use super::tag;
 use super::writer::Writer;
 use crate::patch::{DcChange, DcKey, Patch, UpdateCounters};
-use crate::session::{PeerClass, PeerId};
+use crate::session::{MinContext, PeerClass, PeerId};
 
 /// Tags of the patch payload that the session body does not have.
 const CHANNELS: u16 = 0x0031;
@@ -40,6 +40,7 @@ const SET: u8 = 1;
 const MIN_DC_CHANGE_LEN: usize = 1 + 4;
 const MIN_CHANNEL_CHANGE_LEN: usize = 8 + 1;
 const MIN_PEER_CHANGE_LEN: usize = 1 + 1 + 8;
+const MIN_CONTEXT_CHANGE_LEN: usize = 8 + 1;
 
 /// Writes the payload of `patch`.
 pub(crate) fn write_patch(w: &mut Writer, p: &Patch) -> Result<(), CodecError> {
@@ -103,7 +104,71 @@ pub(crate) fn write_patch(w: &mut Writer, p: &Patch) -> Result<(), CodecError> {
     if !p.peers.is_empty() {
         w.section(tag::PEERS, |w| write_peer_changes(w, &p.peers))??;
     }
+    if !p.min_contexts.is_empty() {
+        w.section(tag::MIN_CONTEXTS, |w| {
+            write_min_context_changes(w, &p.min_contexts)
+        })??;
+    }
+    if let Some(token) = &p.logout_token {
+        w.section(tag::LOGOUT_TOKEN, |w| {
+            if let Some(token) = token {
+                w.bytes(token.as_bytes());
+            }
+        })?;
+    }
     Ok(())
+}
+
+fn write_min_context_changes(
+    w: &mut Writer,
+    contexts: &BTreeMap<i64, Option<MinContext>>,
+) -> Result<(), CodecError> {
+    w.count("min context changes", contexts.len())?;
+    for (&user_id, context) in contexts {
+        w.i64(user_id);
+        match context {
+            Some(context) => {
+                w.u8(SET);
+                w.i64(context.chat_id);
+                w.i32(context.msg_id);
+            }
+            None => w.u8(REMOVE),
+        }
+    }
+    Ok(())
+}
+
+fn read_min_context_changes(
+    r: &mut Reader<'_>,
+) -> Result<BTreeMap<i64, Option<MinContext>>, CodecError> {
+    let n = r.nonzero_count("min context changes", MIN_CONTEXT_CHANGE_LEN)?;
+    let mut contexts = BTreeMap::new();
+    let mut last: Option<i64> = None;
+    for _ in 0..n {
+        let user_id = r.i64()?;
+        if last.is_some_and(|last| user_id <= last) {
+            return Err(CodecError::invalid(
+                "min context changes",
+                "user ids must be strictly increasing",
+            ));
+        }
+        last = Some(user_id);
+        let context = match r.u8()? {
+            REMOVE => None,
+            SET => Some(MinContext {
+                chat_id: r.i64()?,
+                msg_id: r.i32()?,
+            }),
+            other => {
+                return Err(CodecError::invalid(
+                    "min context change",
+                    format!("unknown operation {other}"),
+                ))
+            }
+        };
+        contexts.insert(user_id, context);
+    }
+    Ok(contexts)
 }
 
 /// Nothing for `None` (clear), the value for `Some`.
@@ -240,6 +305,14 @@ pub(crate) fn read_patch(payload: &[u8]) -> Result<PatchPayload, CodecError> {
                 })
             }
             tag::PEERS => p.peers = read_peer_changes(&mut s)?,
+            tag::MIN_CONTEXTS => p.min_contexts = read_min_context_changes(&mut s)?,
+            tag::LOGOUT_TOKEN => {
+                p.logout_token = Some(if s.remaining() == 0 {
+                    None
+                } else {
+                    Some(read_logout_token(&mut s)?)
+                })
+            }
             _ => return Ok(PatchPayload::UnknownSection),
         }
         s.finish("patch section")?;

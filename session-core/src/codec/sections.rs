@@ -1,5 +1,6 @@
 //! The payload of each section of format version 1, written and read field by field (`docs/FORMAT.md`).
 
+use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 
 use compact_str::CompactString;
@@ -14,8 +15,8 @@ use super::writer::Writer;
 use crate::auth_key::AuthKey;
 use crate::journal::{Epoch, JournalPosition};
 use crate::session::{
-    ChunkedStore, DcEntry, DcFlags, DeviceInfo, Peer, PeerId, PeerKind, PeerMap, Session,
-    TempAuthKey, UpdateState, User,
+    ChunkedStore, DcEntry, DcFlags, DeviceInfo, LogoutToken, MinContext, Peer, PeerId, PeerKind,
+    PeerMap, Session, TempAuthKey, UpdateState, User,
 };
 
 /// Flag bits of a DC entry.
@@ -53,12 +54,15 @@ mod peer_flag {
 pub(super) const MIN_DC_LEN: usize = 4 + 2 + 8 + 4;
 const MIN_PEER_LEN: usize = 1 + 8 + 1;
 const CHANNEL_STATE_LEN: usize = 8 + 4;
+/// A min context: user id, chat id, message id.
+const MIN_CONTEXT_LEN: usize = 8 + 8 + 4;
 
 /// A generous guess of the encoded size, so encoding rarely reallocates.
 pub(super) fn size_hint(s: &Session) -> usize {
     let unknown: usize = s.unknown_sections.iter().map(|(_, d)| d.len() + 6).sum();
     256 + s.dcs.len() * 600
         + s.peers.len() * 48
+        + s.min_contexts.len() * MIN_CONTEXT_LEN
         + unknown
         + s.update_state
             .as_ref()
@@ -107,11 +111,19 @@ pub(super) fn write_all(
     if !s.peers.is_empty() {
         out.section(tag::PEERS, |w| write_peers(w, &s.peers))??;
     }
+    if !s.min_contexts.is_empty() {
+        out.section(tag::MIN_CONTEXTS, |w| {
+            write_min_contexts(w, &s.min_contexts)
+        })??;
+    }
     if let Some(position) = position {
         out.section(tag::JOURNAL, |w| {
             w.bytes(position.epoch.as_bytes());
             w.u64(position.next);
         })?;
+    }
+    if let Some(token) = &s.logout_token {
+        out.section(tag::LOGOUT_TOKEN, |w| w.bytes(token.as_bytes()))?;
     }
     out.finish()
 }
@@ -181,6 +193,8 @@ pub(super) fn read_all(
             tag::UPDATE_STATE => s.update_state = Some(read_update_state(&mut r)?),
             tag::DEVICE => s.device = Some(read_device(&mut r)?),
             tag::PEERS => s.peers = read_peers(&mut r)?,
+            tag::MIN_CONTEXTS => s.min_contexts = read_min_contexts(&mut r)?,
+            tag::LOGOUT_TOKEN => s.logout_token = Some(read_logout_token(&mut r)?),
             tag::JOURNAL => {
                 position = Some(JournalPosition {
                     epoch: Epoch::from_bytes(r.array::<16>()?),
@@ -229,6 +243,8 @@ fn section_name(t: u16) -> &'static str {
         tag::UPDATE_STATE => "update_state section",
         tag::DEVICE => "device section",
         tag::PEERS => "peers section",
+        tag::MIN_CONTEXTS => "min_contexts section",
+        tag::LOGOUT_TOKEN => "logout_token section",
         _ => "journal section",
     }
 }
@@ -618,4 +634,52 @@ fn read_peer_body(
         peer.phone = Some(CompactString::new(r.str("peer phone")?));
     }
     Ok(())
+}
+
+/// Writes min contexts: count (u32), then per user: user id, chat id (i64), message id (i32), by user id.
+fn write_min_contexts(
+    w: &mut Writer,
+    contexts: &BTreeMap<i64, MinContext>,
+) -> Result<(), CodecError> {
+    w.count("min_contexts", contexts.len())?;
+    for (&user_id, context) in contexts {
+        w.i64(user_id);
+        w.i64(context.chat_id);
+        w.i32(context.msg_id);
+    }
+    Ok(())
+}
+
+/// Reads min contexts; user ids **must** be strictly increasing.
+fn read_min_contexts(r: &mut Reader<'_>) -> Result<BTreeMap<i64, MinContext>, CodecError> {
+    let count = r.nonzero_count("min_contexts", MIN_CONTEXT_LEN)?;
+    let mut contexts = BTreeMap::new();
+    let mut last = None;
+    for _ in 0..count {
+        let user_id = r.i64()?;
+        let context = MinContext {
+            chat_id: r.i64()?,
+            msg_id: r.i32()?,
+        };
+        if last.is_some_and(|last| user_id <= last) {
+            return Err(CodecError::invalid(
+                "min_contexts section",
+                "user ids are out of order or repeated",
+            ));
+        }
+        last = Some(user_id);
+        contexts.insert(user_id, context);
+    }
+    Ok(contexts)
+}
+
+/// A logout token: the whole payload, 1 to [`LogoutToken::MAX_LEN`] bytes.
+pub(super) fn read_logout_token(r: &mut Reader<'_>) -> Result<LogoutToken, CodecError> {
+    let bytes = r.bytes(r.remaining())?;
+    LogoutToken::new(bytes.to_vec()).ok_or_else(|| {
+        CodecError::invalid(
+            "logout_token section",
+            format!("a logout token is 1 to {} bytes", LogoutToken::MAX_LEN),
+        )
+    })
 }

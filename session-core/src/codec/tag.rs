@@ -11,7 +11,9 @@ pub(crate) const USER: u16 = 0x0020;
 pub(crate) const UPDATE_STATE: u16 = 0x0030;
 pub(crate) const DEVICE: u16 = 0x0040;
 pub(crate) const PEERS: u16 = 0x0050;
+pub(crate) const MIN_CONTEXTS: u16 = 0x0058;
 pub(crate) const JOURNAL: u16 = 0x0060;
+pub(crate) const LOGOUT_TOKEN: u16 = 0x0070;
 
 /// Whether version 1 defines a section with this tag.
 pub(crate) fn is_known(tag: u16) -> bool {
@@ -28,6 +30,8 @@ pub(crate) fn is_known(tag: u16) -> bool {
             | UPDATE_STATE
             | DEVICE
             | PEERS
+            | MIN_CONTEXTS
             | JOURNAL
+            | LOGOUT_TOKEN
     )
 }

@@ -20,6 +20,9 @@ pub(super) fn apply(s: &mut Session, p: &Patch) {
     if let Some(device) = &p.device {
         s.device = device.clone();
     }
+    if let Some(token) = &p.logout_token {
+        s.logout_token = token.clone();
+    }
     for change in &p.dcs {
         match change {
             DcChange::Upsert(entry) => {
@@ -53,6 +56,12 @@ pub(super) fn apply(s: &mut Session, p: &Patch) {
     }
     if !p.peers.is_empty() {
         merge_peers(&mut s.peers, &p.peers);
+    }
+    for (&user_id, &context) in &p.min_contexts {
+        match context {
+            Some(context) => s.min_contexts.insert(user_id, context),
+            None => s.min_contexts.remove(&user_id),
+        };
     }
 }
 

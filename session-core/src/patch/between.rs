@@ -50,6 +50,9 @@ impl Patch {
         if old.device != new.device {
             patch.set_device(new.device.clone());
         }
+        if old.logout_token != new.logout_token {
+            patch.set_logout_token(new.logout_token.clone());
+        }
         if old.dcs != new.dcs {
             patch.set_dcs(new.dcs.clone());
         }
@@ -61,6 +64,13 @@ impl Patch {
         diff_sorted(old.peers.iter(), new.peers.iter(), |id, peer| {
             patch.peers.insert(*id, peer.cloned());
         });
+        diff_sorted(
+            old.min_contexts.iter(),
+            new.min_contexts.iter(),
+            |user_id, context| {
+                patch.min_contexts.insert(*user_id, context.copied());
+            },
+        );
         patch
     }
 }

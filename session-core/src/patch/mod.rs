@@ -6,7 +6,7 @@ mod between;
 
 use std::collections::BTreeMap;
 
-use crate::session::{DcEntry, DeviceInfo, Peer, PeerId, Session, User};
+use crate::session::{DcEntry, DeviceInfo, LogoutToken, MinContext, Peer, PeerId, Session, User};
 
 /// What identifies a DC entry within a session for a [`Patch`]: its id, and whether it is a media-only or a
 /// CDN endpoint (Telegram lists those apart from the main endpoint of the same DC). The other flags are
@@ -63,9 +63,9 @@ pub struct UpdateCounters {
 /// an earlier one), then apply it with [`Session::apply`]. Applying a patch has the effect of applying its
 /// changes one by one, in the order they were made, and [`merge`](Self::merge) composes two patches.
 ///
-/// Within one patch, changes apply in this order: the scalar fields, the user, the device, the DC changes
-/// (in the order they were made), the update counters (or the removal of the whole update state), the
-/// channel pts, and last the peers.
+/// Within one patch, changes apply in this order: the scalar fields (the logout token among them), the user,
+/// the device, the DC changes (in the order they were made), the update counters (or the removal of the
+/// whole update state), the channel pts, the peers, and last the min contexts.
 ///
 /// ```
 /// use session_core::{Patch, Peer, PeerId, PeerKind, Session};
@@ -90,6 +90,7 @@ pub struct Patch {
     pub(crate) updated_at: Option<Option<i64>>,
     pub(crate) user: Option<Option<User>>,
     pub(crate) device: Option<Option<DeviceInfo>>,
+    pub(crate) logout_token: Option<Option<LogoutToken>>,
     pub(crate) dcs: Vec<DcChange>,
     /// Remove the whole update state (channels included) before the counters and channels below.
     pub(crate) clear_state: bool,
@@ -101,6 +102,8 @@ pub struct Patch {
     pub(crate) channels: BTreeMap<i64, Option<i32>>,
     /// Peers upserted (`Some`) or removed (`None`), by id.
     pub(crate) peers: BTreeMap<PeerId, Option<Peer>>,
+    /// Min contexts set (`Some`) or removed (`None`), by user id.
+    pub(crate) min_contexts: BTreeMap<i64, Option<MinContext>>,
 }
 
 impl Patch {
@@ -241,6 +244,24 @@ impl Patch {
         self
     }
 
+    /// Sets (or, with `None`, clears) the logout token.
+    pub fn set_logout_token(&mut self, token: Option<LogoutToken>) -> &mut Self {
+        self.logout_token = Some(token);
+        self
+    }
+
+    /// Sets where the min user `user_id` was seen.
+    pub fn set_min_context(&mut self, user_id: i64, context: MinContext) -> &mut Self {
+        self.min_contexts.insert(user_id, Some(context));
+        self
+    }
+
+    /// Removes the min context of `user_id`.
+    pub fn remove_min_context(&mut self, user_id: i64) -> &mut Self {
+        self.min_contexts.insert(user_id, None);
+        self
+    }
+
     /// Adds the changes of `later` to this patch, as if `later` were applied after it: afterwards, applying
     /// this one patch has the effect of applying both, in order.
     pub fn merge(&mut self, later: Patch) -> &mut Self {
@@ -253,12 +274,14 @@ impl Patch {
             updated_at,
             user,
             device,
+            logout_token,
             dcs,
             clear_state,
             counters,
             create_state,
             channels,
             peers,
+            min_contexts,
         } = later;
         overwrite(&mut self.home_dc, home_dc);
         overwrite(&mut self.test_mode, test_mode);
@@ -268,6 +291,7 @@ impl Patch {
         overwrite(&mut self.updated_at, updated_at);
         overwrite(&mut self.user, user);
         overwrite(&mut self.device, device);
+        overwrite(&mut self.logout_token, logout_token);
         for change in dcs {
             match change {
                 DcChange::Upsert(entry) => self.upsert_dc(entry),
@@ -282,6 +306,7 @@ impl Patch {
         self.create_state |= create_state;
         self.channels.extend(channels);
         self.peers.extend(peers);
+        self.min_contexts.extend(min_contexts);
         self
     }
 

@@ -2,6 +2,7 @@
 
 mod chunked;
 mod dc;
+mod login;
 mod peer;
 
 use std::collections::BTreeMap;
@@ -11,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 pub use self::chunked::{ChunkedStore, Entries};
 pub use self::dc::{DcEntry, DcFlags, TempAuthKey};
+pub use self::login::{LogoutToken, MinContext};
 pub use self::peer::{Peer, PeerClass, PeerId, PeerKind};
 use crate::auth_key::AuthKey;
 pub use crate::codec::UnknownSections;
@@ -38,7 +40,7 @@ pub type PeerMap = LiteMap<PeerId, Peer, ChunkedStore<PeerId, Peer>>;
 /// library's file) knows. [`Session::encode`] and [`Session::decode`] turn it into the compact, checksummed
 /// format described in `docs/FORMAT.md`; with serde it exports to JSON for inspection.
 ///
-/// `Debug` never shows key bytes: auth keys print as their key id.
+/// `Debug` never shows key bytes: auth keys print as their key id, a logout token as its length.
 ///
 /// ```
 /// use session_core::{AuthKey, DcEntry, Session};
@@ -81,6 +83,10 @@ pub struct Session {
     pub device: Option<DeviceInfo>,
     /// The application's api id.
     pub api_id: Option<i32>,
+    /// Users seen only as "min" users, by user id: the message through which each can be addressed.
+    pub min_contexts: BTreeMap<i64, MinContext>,
+    /// The token of the last logout on this device, which lets the next login skip the code.
+    pub logout_token: Option<LogoutToken>,
     /// The id of an open takeout (data export) session.
     pub takeout_id: Option<i64>,
     /// When the session was created, in Unix seconds.

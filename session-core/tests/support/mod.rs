@@ -7,8 +7,8 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use session_core::{
-    AuthKey, DcEntry, DcFlags, DcKey, DeviceInfo, Patch, Peer, PeerId, PeerKind, PeerMap, Session,
-    TempAuthKey, UpdateCounters, UpdateState, User,
+    AuthKey, DcEntry, DcFlags, DcKey, DeviceInfo, LogoutToken, MinContext, Patch, Peer, PeerId,
+    PeerKind, PeerMap, Session, TempAuthKey, UpdateCounters, UpdateState, User,
 };
 
 pub(crate) fn auth_key() -> impl Strategy<Value = AuthKey> {
@@ -140,11 +140,13 @@ pub(crate) fn session() -> impl Strategy<Value = Session> {
             proptest::option::of(any::<i64>()),
             proptest::option::of(any::<i64>()),
         ),
+        (min_contexts(), proptest::option::of(logout_token())),
     )
         .prop_map(
             |(
                 (home_dc, dcs, test_mode, user, update_state),
                 (peers, device, api_id, takeout_id, created_at, updated_at),
+                (min_contexts, logout_token),
             )| Session {
                 home_dc,
                 dcs,
@@ -157,9 +159,23 @@ pub(crate) fn session() -> impl Strategy<Value = Session> {
                 takeout_id,
                 created_at,
                 updated_at,
+                min_contexts,
+                logout_token,
                 ..Session::default()
             },
         )
+}
+
+pub(crate) fn min_contexts() -> impl Strategy<Value = std::collections::BTreeMap<i64, MinContext>> {
+    btree_map(
+        any::<i64>(),
+        (any::<i64>(), any::<i32>()).prop_map(|(chat_id, msg_id)| MinContext { chat_id, msg_id }),
+        0..4,
+    )
+}
+
+pub(crate) fn logout_token() -> impl Strategy<Value = LogoutToken> {
+    vec(any::<u8>(), 1..64).prop_map(|bytes| LogoutToken::new(bytes).expect("1 to 63 bytes"))
 }
 
 /// One change a client could make.
@@ -179,6 +195,8 @@ pub(crate) enum Change {
     RemoveChannel(i64),
     UpsertPeer(usize, i64, Option<i64>),
     RemovePeer(usize, i64),
+    LogoutToken(Option<LogoutToken>),
+    MinContext(i64, Option<(i64, i32)>),
 }
 
 pub(crate) fn change() -> impl Strategy<Value = Change> {
@@ -206,6 +224,9 @@ pub(crate) fn change() -> impl Strategy<Value = Change> {
         )
             .prop_map(|(kind, id, hash)| Change::UpsertPeer(kind, id, hash)),
         (0..PeerKind::ALL.len(), 0..16i64).prop_map(|(kind, id)| Change::RemovePeer(kind, id)),
+        proptest::option::of(logout_token()).prop_map(Change::LogoutToken),
+        (0..8i64, proptest::option::of(any::<(i64, i32)>()))
+            .prop_map(|(user, context)| Change::MinContext(user, context)),
     ]
 }
 
@@ -249,6 +270,11 @@ pub(crate) fn patch_of(changes: &[Change]) -> Patch {
             Change::RemovePeer(kind, id) => {
                 patch.remove_peer(PeerId::new(PeerKind::ALL[kind].class(), id))
             }
+            Change::LogoutToken(token) => patch.set_logout_token(token),
+            Change::MinContext(user, Some((chat_id, msg_id))) => {
+                patch.set_min_context(user, MinContext { chat_id, msg_id })
+            }
+            Change::MinContext(user, None) => patch.remove_min_context(user),
         };
     }
     patch
