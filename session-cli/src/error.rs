@@ -160,6 +160,13 @@ impl CliError {
                 "another process is writing this session file and holds its lock file (named above); \
                  try again when it is done, or stop it",
             ),
+            // sled's only lock is its `db` file's, held by whoever has the database open.
+            (ErrorKind::Unavailable, _) if err.backend() == "sled" => CliError::new(
+                Exit::Unavailable,
+                reason,
+                "another process has this sled database open and holds its lock file (named above); try \
+                 again when it is done, or stop it",
+            ),
             (ErrorKind::StorageFull, _) => CliError::new(
                 Exit::Refused,
                 reason,
@@ -270,6 +277,20 @@ mod tests {
         let text = CliError::storage(&err, &Shown::fixed("/x/a"), Role::Destination).to_string();
         assert!(
             text.contains("/x/.a.lock") && text.contains("another process"),
+            "{text}"
+        );
+        assert!(!text.contains("server"), "{text}");
+        let err = StorageError::new(
+            ErrorKind::Unavailable,
+            "sled",
+            "cannot open the database /x/db.sled: it is locked: another process (or another open handle in \
+             this process) has it open and held its lock file /x/db.sled/db for more than 2s",
+        );
+        let run = CliError::storage(&err, &Shown::fixed("sled:/x/db.sled?slot=a"), Role::Source);
+        assert_eq!(run.exit(), Exit::Unavailable);
+        let text = run.to_string();
+        assert!(
+            text.contains("/x/db.sled/db") && text.contains("another process"),
             "{text}"
         );
         assert!(!text.contains("server"), "{text}");

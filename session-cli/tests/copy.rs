@@ -198,6 +198,29 @@ fn unreachable_servers_exit_5_and_never_show_passwords() {
     }
 }
 
+#[test]
+fn a_sled_database_another_process_has_open_is_reported_as_held_naming_its_lock_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let url = format!("sled:{}?slot=main", arg(&path));
+    let source = vector("telethon_v8.session");
+    copy(arg(&source), &url, &[]).ok();
+    // An open database holds sled's lock on its `db` file, as a running client's would.
+    let db = session_sled::open_db(&path).unwrap();
+    let lock_file = path.canonicalize().unwrap().join("db");
+    for args in [
+        vec!["copy", "--force", arg(&source), &url],
+        vec!["inspect", &url],
+        vec!["verify", &url],
+    ] {
+        let run = run(&args);
+        let line = run.fails(5, "another process");
+        assert!(line.contains(arg(&lock_file)), "{args:?}: {line}");
+        assert!(!line.contains("server"), "{args:?}: {line}");
+    }
+    drop(db);
+}
+
 /// Copies through the test servers; they need `scripts/services` (see `session_conformance::services`).
 mod server {
     use session_conformance::services::setting;

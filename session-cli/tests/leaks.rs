@@ -25,6 +25,8 @@ fn string_sessions() -> Vec<String> {
         "gramjs_2.26.22_string_ipv4.txt",
         "crafted_pyrogram1_or_layer_string.txt",
         "gotd_session_v1_CONSTRUCTED.json",
+        "ferogram-session_0.6.6_string.txt",
+        "ferogram-session_0.6.6_string_v1.txt",
     ]
     .into_iter()
     .map(|name| {
@@ -206,6 +208,37 @@ const TEMPLATES: &[&[&str]] = &[
     ],
     &["copy", "--string", "{S}", "{S}"],
     &["formats", "{S}"],
+    &["verify", "--from", "{S}", "{IN}"],
+    &[
+        "convert",
+        "--from",
+        "{S}",
+        "{IN}",
+        "-",
+        "--to",
+        "telethon-string",
+    ],
+    &["copy", "--from", "{S}", "{IN}", "file:{DIR}/from.tgs"],
+    &["copy", "--string={S}", "file:{DIR}/equals.tgs", "--force"],
+    &["lease", "{S}"],
+    &["lease", "status", "{S}"],
+    &["lease", "status", "--json", "{S}"],
+    &["lease", "status", "./{S}"],
+    &["lease", "status", "file:{S}"],
+    &["lease", "status", "file:{DIR}/{S}"],
+    &["lease", "status", "sled:{DIR}/db?slot={S}"],
+    &["lease", "status", "redis://127.0.0.1:1/0?slot={S}"],
+    &["lease", "status", "postgres://u:{S}@127.0.0.1:1/db?slot=a"],
+    &["lease", "break", "{S}"],
+    &["lease", "break", "--force", "{S}"],
+    &["lease", "break", "--force", "file:./{S}"],
+    &["lease", "break", "--force", "sled:{DIR}/{S}?slot=a"],
+    &[
+        "lease",
+        "break",
+        "--force",
+        "redis://{S}@127.0.0.1:1/0?slot=a",
+    ],
 ];
 
 #[test]

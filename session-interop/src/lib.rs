@@ -15,7 +15,7 @@
 //!   at most twice its input plus a constant in memory (beyond the session it returns), time proportional
 //!   to its input, no temporary files. SQLite files are untrusted down to their schema: it is checked
 //!   (tables, columns, declared types; no views, virtual tables, generated columns, indexes on expressions)
-//!   before any row is read, and every statement runs under a work budget.
+//!   before any row is read, and every statement runs under a work budget and a time limit.
 //!
 //! | format ([`Format`] name) | read | write |
 //! |---|---|---|

@@ -1,8 +1,9 @@
-//! Hostile SQLite files, one kind per test, for every SQLite format (Telethon, Pyrogram, Kurigram, grammers):
-//! each is refused as malformed, naming what it found, within 2 seconds, by its format's reader and by
-//! detection (which runs every reader). The files are small: their cost is in what reading them would
-//! compute (generated columns, views, virtual tables), in rows they make up (pages that share children), or
-//! in what they would make SQLite load (statistics, schema entries); the same files without the change read.
+//! Hostile SQLite files, one kind per test, for every SQLite format (Telethon, Telethon 2, Pyrogram, Kurigram,
+//! grammers, ferogram, layer-client): each is refused as malformed, naming what it found, within 2 seconds,
+//! by its format's reader and by detection (which runs every reader). The files are small: their cost is in
+//! what reading them would compute (generated columns, views, virtual tables), in rows they make up (pages
+//! that share children), or in what they would make SQLite load (statistics, schema entries); the same files
+//! without the change read.
 
 mod hostile;
 

@@ -79,6 +79,23 @@ pub fn open_config(config: &sled::Config, lock_wait: Duration) -> Result<sled::D
     open_prepared(config, &path, lock_wait)
 }
 
+/// The error for a lock still held after `lock_wait`: [`Unavailable`](session_core::ErrorKind::Unavailable),
+/// naming the database and its lock file (sled locks its `db` file), and saying who holds it.
+fn lock_held(config: &sled::Config, lock_wait: Duration, err: sled::Error) -> StorageError {
+    let path = config.get_path();
+    StorageError::new(
+        session_core::ErrorKind::Unavailable,
+        crate::error::BACKEND,
+        format!(
+            "cannot open the database {}: it is locked: another process (or another open handle in this \
+             process) has it open and held its lock file {} for more than {lock_wait:?}",
+            path.display(),
+            path.join("db").display()
+        ),
+    )
+    .with_source(err)
+}
+
 /// Opens the prepared directory `path` with `config`, then makes private what sled created while opening.
 fn open_prepared(
     config: &sled::Config,
@@ -103,6 +120,7 @@ fn open_locked(config: &sled::Config, lock_wait: Duration) -> Result<sled::Db, S
             Err(err) if is_lock_held(&err) && Instant::now() < deadline => {
                 thread::sleep(RETRY_PAUSE);
             }
+            Err(err) if is_lock_held(&err) => return Err(lock_held(config, lock_wait, err)),
             Err(err) => return Err(map_sled_error(err, "open the database")),
         }
     }

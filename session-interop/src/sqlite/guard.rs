@@ -1,6 +1,8 @@
 //! The connection an untrusted file is read through: its own limits, settings and work budget, none of which
 //! touches SQLite's process-wide state (see the [module documentation](super) for why).
 
+use std::time::{Duration, Instant};
+
 use rusqlite::config::DbConfig;
 use rusqlite::limits::Limit;
 use rusqlite::{Connection, OpenFlags};
@@ -27,6 +29,16 @@ const BASE_OPS: u64 = 10_000_000;
 /// the file, which the checks of [`super::catalog`] and the integrity check are there to ensure.
 const OPS_PER_BYTE: u64 = 16;
 
+/// The wall-clock time a read may take, besides its instruction budget, which alone does not bound time: one
+/// instruction may be expensive (a function over a megabyte of text, as a generated column computes for
+/// every row), and the schema checks of [`super::catalog`] that keep such work out are the only other
+/// defence. A fixed part...
+const BASE_TIME: Duration = Duration::from_secs(2);
+
+/// ...and a part per MiB of input, some forty times what the densest real files take to read (about 2.5 ms
+/// per MiB), so that only a statement that stopped being proportional to the file ever meets it.
+const TIME_PER_MIB: Duration = Duration::from_millis(100);
+
 /// Per-connection limits (SQLite's defaults are far larger). The schema limits repeat the raw checks of
 /// [`super::raw`], in SQLite's own terms.
 fn limits() -> [(Limit, i32); 13] {
@@ -51,7 +63,7 @@ fn limits() -> [(Limit, i32); 13] {
 
 /// A new connection for a file of `input_len` bytes: limited, defensive, with views and triggers disabled,
 /// temporary storage in memory, and a progress handler that interrupts every statement once the budget for
-/// `input_len` bytes is spent. Call [`seal`] once the file is loaded.
+/// `input_len` bytes is spent, or once the time for them has passed. Call [`seal`] once the file is loaded.
 pub(super) fn connection(input_len: usize) -> rusqlite::Result<Connection> {
     let mut db = Connection::open_in_memory_with_flags(OpenFlags::SQLITE_OPEN_READ_WRITE)?;
     for (limit, value) in limits() {
@@ -79,14 +91,16 @@ pub(super) fn connection(input_len: usize) -> rusqlite::Result<Connection> {
         .saturating_mul(OPS_PER_BYTE)
         .saturating_add(BASE_OPS);
     let mut checks_left = budget / u64::from(OPS_PER_CHECK.unsigned_abs());
+    let mib = u32::try_from(input_len >> 20).unwrap_or(u32::MAX);
+    let deadline = Instant::now() + BASE_TIME + TIME_PER_MIB.saturating_mul(mib);
     db.progress_handler(
         OPS_PER_CHECK,
         Some(move || match checks_left.checked_sub(1) {
-            Some(left) => {
+            Some(left) if Instant::now() < deadline => {
                 checks_left = left;
                 false
             }
-            None => true,
+            _ => true,
         }),
     )?;
     Ok(db)
@@ -125,6 +139,26 @@ mod tests {
             err.sqlite_error_code(),
             Some(rusqlite::ErrorCode::OperationInterrupted)
         );
+    }
+
+    #[test]
+    fn the_time_limit_interrupts_a_statement_of_few_but_expensive_instructions() {
+        let db = connection(0).unwrap();
+        // About ten instructions a row, far below the instruction budget, but a megabyte of text computed
+        // for each of them: minutes of work.
+        let expensive =
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)
+                         SELECT sum(length(hex(zeroblob(500000 + i % 2)))) FROM n";
+        let started = Instant::now();
+        let err = db
+            .query_row(expensive, [], |row| row.get::<_, i64>(0))
+            .unwrap_err();
+        assert_eq!(
+            err.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::OperationInterrupted)
+        );
+        let elapsed = started.elapsed();
+        assert!(elapsed < BASE_TIME * 3, "{elapsed:?}");
     }
 
     #[test]

@@ -14,7 +14,8 @@
 //! 2. copies the file into SQLite (the one copy; WAL files are read as rollback-journal ones on the way)
 //!    on a connection of its own ([`guard`]): limits on value, statement and schema sizes, defensive mode,
 //!    views and triggers disabled, read only, temporary storage in memory, a 2 MiB page cache, and a progress
-//!    handler that interrupts any statement once a budget proportional to the input is spent;
+//!    handler that interrupts any statement once a budget of instructions proportional to the input is spent
+//!    or a time proportional to it (2 s plus 0.1 s per MiB) has passed;
 //! 3. checks every table and index through SQLite ([`catalog`]): no generated or hidden columns, no index on
 //!    an expression, no partial index;
 //! 4. checks the identifying tables' columns, then runs `PRAGMA quick_check` (with `CHECK` constraints

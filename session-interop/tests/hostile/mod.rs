@@ -1,5 +1,5 @@
-//! Hostile SQLite session files, built here with rusqlite: each SQLite format's real file (Kurigram's in its
-//! real layout) with one change that makes a careless reader slow, hungry for memory or a writer of
+//! Hostile SQLite session files, built here with rusqlite: each SQLite format's real file (Kurigram's and
+//! layer-client's in their real layout) with one change that makes a careless reader slow, hungry for memory or a writer of
 //! temporary files, while still looking like a session file of that format.
 // Each test crate that includes this module uses a different part of it.
 #![allow(dead_code)]
@@ -107,7 +107,7 @@ macro_rules! numbers {
 }
 
 /// The SQLite formats' files and bombs.
-pub(crate) const TARGETS: [Target; 6] = [
+pub(crate) const TARGETS: [Target; 7] = [
     Target {
         name: "Telethon",
         format: Format::TelethonSqlite,
@@ -279,6 +279,32 @@ pub(crate) const TARGETS: [Target; 6] = [
              INSERT INTO state VALUES (100, 7, 1700000000, 42);",
         before_sharing: "",
     },
+    Target {
+        name: "layer-client",
+        format: Format::LayerSqlite,
+        base: layer_client,
+        table: "peers",
+        column: "access_hash",
+        generated: Generated {
+            fill: concat!(
+                "DROP TABLE peers;
+                 CREATE TABLE peers (id INTEGER PRIMARY KEY, access_hash INTEGER NOT NULL);",
+                numbers!("10000"),
+                "INSERT INTO peers (id, access_hash) SELECT i, i FROM n;"
+            ),
+            create: "CREATE TABLE peers (id INTEGER PRIMARY KEY, access_hash INTEGER NOT NULL,
+                 is_channel INTEGER AS (length(hex(zeroblob(500000 + id % 2))) * 0) VIRTUAL)",
+        },
+        view: concat!(
+            "DROP TABLE peers; CREATE VIEW peers AS ",
+            numbers!("1000000"),
+            "SELECT i AS id, i AS access_hash, 0 AS is_channel FROM n;"
+        ),
+        virtual_table: "DROP TABLE update_state;
+             CREATE VIRTUAL TABLE update_state USING rtree_i32(id, pts, qts, date, seq);
+             INSERT INTO update_state VALUES (1, 1, 2, 3, 4);",
+        before_sharing: "",
+    },
 ];
 
 impl Target {
@@ -318,11 +344,16 @@ impl Target {
                     .collect();
                 edited(&base, &sql)
             }
-            Bomb::SharedPages => {
-                let prepared = edited(&base, self.before_sharing);
-                shared_pages(&prepared, table, 400, 1)
-            }
+            Bomb::SharedPages => self.shared_pages(1),
         }
+    }
+
+    /// The file with the pages of the table the reader reads shared as [`shared_pages`] shares them, with
+    /// a fan-out of 400 and `depth` levels of interior pages: 400^(`depth` + 1) rows for a scan to meet, or
+    /// a sort to order.
+    pub(crate) fn shared_pages(&self, depth: usize) -> Vec<u8> {
+        let prepared = edited(&(self.base)(), self.before_sharing);
+        shared_pages(&prepared, self.table, 400, depth)
     }
 }
 
@@ -353,6 +384,19 @@ pub(crate) fn ferogram() -> Vec<u8> {
     bytes[18] = 1;
     bytes[19] = 1;
     bytes
+}
+
+/// A layer-client 0.5 file: the ferogram vector's account in the tables layer-client's `SqliteBackend`
+/// creates (written by this crate's writer, which creates them with layer-client's own statements).
+pub(crate) fn layer_client() -> Vec<u8> {
+    let ferogram = session_interop::read(Format::FerogramSqlite, &ferogram()).unwrap();
+    let written = session_interop::write(
+        Format::LayerSqlite,
+        &ferogram.session,
+        &session_interop::WriteOptions::default(),
+    )
+    .unwrap();
+    written.bytes.to_vec()
 }
 
 /// A Kurigram file (schema 7) with the tables, indexes and trigger Kurigram 2.2 creates, and the vectors'
