@@ -120,29 +120,32 @@ pub(crate) fn protect_input(input: &[u8]) {
     with_guard(|guard| guard.remember_spans(input));
 }
 
-/// Remembers every auth key of `session` in the forms a message could show it: hex (both cases) and base64
-/// (standard and URL-safe).
+/// Remembers every auth key of `session`, and its logout token, in the forms a message could show them: hex
+/// (both cases) and base64 (standard and URL-safe); the token also as it is (it may be printable).
 pub(crate) fn protect_session(session: &Session) {
     with_guard(|guard| {
-        for dc in &session.dcs {
-            let keys = dc
-                .auth_key
+        let keys = session.dcs.iter().flat_map(|dc| {
+            dc.auth_key
                 .iter()
-                .chain(dc.temp_auth_key.iter().map(|temp| &temp.key));
-            for key in keys {
-                let bytes = key.as_bytes();
-                let lower = Zeroizing::new(
-                    bytes
-                        .iter()
-                        .map(|byte| format!("{byte:02x}"))
-                        .collect::<String>(),
-                );
-                let upper = Zeroizing::new(lower.to_ascii_uppercase());
-                let standard = Zeroizing::new(STANDARD.encode(bytes));
-                let url_safe = Zeroizing::new(URL_SAFE.encode(bytes));
-                for form in [&lower, &upper, &standard, &url_safe] {
-                    guard.remember(form.as_bytes());
-                }
+                .chain(dc.temp_auth_key.iter().map(|temp| &temp.key))
+                .map(|key| &key.as_bytes()[..])
+        });
+        let token = session.logout_token.as_ref().map(|token| token.as_bytes());
+        if let Some(token) = token {
+            guard.remember(token);
+        }
+        for bytes in keys.chain(token) {
+            let lower = Zeroizing::new(
+                bytes
+                    .iter()
+                    .map(|byte| format!("{byte:02x}"))
+                    .collect::<String>(),
+            );
+            let upper = Zeroizing::new(lower.to_ascii_uppercase());
+            let standard = Zeroizing::new(STANDARD.encode(bytes));
+            let url_safe = Zeroizing::new(URL_SAFE.encode(bytes));
+            for form in [&lower, &upper, &standard, &url_safe] {
+                guard.remember(form.as_bytes());
             }
         }
     });
@@ -249,6 +252,25 @@ mod tests {
         ] {
             let shown = scrub(&format!("key: {}.", &text[40..100]));
             assert_eq!(shown, "key: <hidden>.");
+        }
+    }
+
+    #[test]
+    fn a_logout_token_is_cut_out_as_it_is_in_hex_and_base64() {
+        let mut session = Session::new();
+        let token = b"a-printable-logout-token-41-bytes-long!!!".to_vec();
+        session.logout_token = session_core::LogoutToken::new(token.clone());
+        protect_session(&session);
+        let hex: String = token.iter().map(|b| format!("{b:02x}")).collect();
+        for text in [
+            String::from_utf8(token.clone()).unwrap(),
+            hex.clone(),
+            hex.to_uppercase(),
+            STANDARD.encode(&token),
+            URL_SAFE.encode(&token),
+        ] {
+            let shown = scrub(&format!("token: {}.", &text[2..20]));
+            assert_eq!(shown, "token: <hidden>.", "{text}");
         }
     }
 
