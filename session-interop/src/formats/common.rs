@@ -220,6 +220,10 @@ pub(crate) struct Keeps {
     pub(crate) time_offsets: bool,
     /// DC flags (media-only, CDN, ...).
     pub(crate) dc_flags: bool,
+    /// The message contexts of users seen only as min users.
+    pub(crate) min_contexts: bool,
+    /// The logout token (`future_auth_token`).
+    pub(crate) logout_token: bool,
 }
 
 impl Keeps {
@@ -236,8 +240,8 @@ impl Keeps {
     }
 }
 
-/// A [`Dropped`] for every field of `session` that is set and that `format` cannot hold (by `keeps`). DC
-/// addresses and keys are the caller's business ([`home_dc`], [`one_addr`]); the device info, creation and
+/// A [`Dropped`] for every field of `session` that is set and that `format` cannot hold (by `keeps`); the
+/// logout token is named, never shown. DC addresses and keys are the caller's business ([`home_dc`], [`one_addr`]); the device info, creation and
 /// update times and unknown sections are never kept by other libraries' formats.
 pub(crate) fn unkept(format: Format, session: &Session, keeps: Keeps) -> Vec<Dropped> {
     let why = format!("{} has no place for it", format.description());
@@ -273,6 +277,16 @@ pub(crate) fn unkept(format: Format, session: &Session, keeps: Keeps) -> Vec<Dro
     }
     let peers = session.peers.len();
     drop_if(!keeps.peers && peers > 0, format!("{peers} cached peers"));
+    let contexts = session.min_contexts.len();
+    drop_if(
+        !keeps.min_contexts && contexts > 0,
+        format!("{contexts} min-peer contexts (users seen only as min users)"),
+    );
+    // Named only: the token is a secret.
+    drop_if(
+        !keeps.logout_token && session.logout_token.is_some(),
+        "logout token".to_owned(),
+    );
     drop_if(
         !keeps.api_id && session.api_id.is_some(),
         "api id".to_owned(),
@@ -316,7 +330,7 @@ pub(crate) fn unkept(format: Format, session: &Session, keeps: Keeps) -> Vec<Dro
 
 #[cfg(test)]
 mod tests {
-    use session_core::User;
+    use session_core::{LogoutToken, MinContext, User};
 
     use super::*;
 
@@ -346,6 +360,36 @@ mod tests {
         assert_eq!(unkept(format, &session, Keeps::default()).len(), 2);
         session.user = session.user.map(|user| User { dc: None, ..user });
         assert!(unkept(format, &session, keeps_user).is_empty());
+    }
+
+    #[test]
+    fn min_contexts_and_the_logout_token_are_reported_unless_kept_and_the_token_never_shown() {
+        let mut session = Session::new();
+        session.min_contexts.insert(
+            5,
+            MinContext {
+                chat_id: 9,
+                msg_id: 1,
+            },
+        );
+        session.logout_token = LogoutToken::new(b"SECRET-TOKEN".to_vec());
+        let format = Format::TelethonString;
+        let dropped = unkept(format, &session, Keeps::default());
+        let whats: Vec<&str> = dropped.iter().map(|d| d.what.as_str()).collect();
+        assert_eq!(
+            whats,
+            [
+                "1 min-peer contexts (users seen only as min users)",
+                "logout token"
+            ]
+        );
+        assert!(!format!("{dropped:?}").contains("SECRET"));
+        let keeps = Keeps {
+            min_contexts: true,
+            logout_token: true,
+            ..Keeps::default()
+        };
+        assert!(unkept(format, &session, keeps).is_empty());
     }
 
     #[test]

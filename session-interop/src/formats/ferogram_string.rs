@@ -28,8 +28,10 @@
 //! Version 2, as ferogram's `encode()`: the home DC's id (one byte), its IPv4 address (IPv6 when it has only
 //! that, which must then be global unicast), its key and the logged-in user's id (0 without a user; ferogram
 //! does not read it back anyway). Everything else is reported dropped: other DCs, the second address, the
-//! user's bot flag, username and DC, the server salt (version 2 has no place for it), update state, peers and
-//! the rest. A session without a home DC, key or address is [`InteropError::MissingField`]; a DC id outside 1
+//! user's bot flag, username and DC, the server salt (version 2 has no place for it), update state, peers,
+//! min contexts, the logout token (named only, never shown) and the rest. (ferogram's min peers and future
+//! auth token live in its binary file and SQLite database, [`super::layer`] and [`super::layer_sqlite`]: its
+//! `StringSession` has no place for them.) A session without a home DC, key or address is [`InteropError::MissingField`]; a DC id outside 1
 //! to 255 or an address no client can connect to is [`InteropError::Unwritable`].
 
 use std::net::IpAddr;

@@ -21,7 +21,8 @@
 //! The home DC's entry is written with its IPv4 address (its IPv6 address when it has only that, or when the
 //! IPv4 port is above 32767 and the IPv6 one is not), the port and the key. Everything else is reported
 //! dropped: other DCs, the address not written, the user, update state, peers, takeout id (GramJS keeps it in
-//! memory only), temporary keys, salts, clock offsets, DC flags, device info and times.
+//! memory only), temporary keys, salts, clock offsets, DC flags, min contexts, the logout token (named only),
+//! device info and times.
 //!
 //! A session without a home DC, a key for it or an address is [`InteropError::MissingField`] (a GramJS string
 //! always holds a key). A DC id outside 1..=255, a port above 32767 on the only address that could be written,

@@ -21,7 +21,8 @@
 //! # Writing
 //! The home DC's entry is written with its IPv4 address (its IPv6 address when it has only that) and key.
 //! Everything else is reported dropped: other DCs, the IPv6 address when both are set, the user, update
-//! state, peers, takeout id, temporary keys, salts, clock offsets, DC flags, device info and times.
+//! state, peers, takeout id, temporary keys, salts, clock offsets, DC flags, min contexts, the logout token
+//! (named only), device info and times.
 //!
 //! Telethon itself saves a session without a key as the empty string; this writer refuses one instead
 //! ([`InteropError::MissingField`]): an empty file would look like success and hold nothing. A DC id outside 1..=255 (one byte), a missing address, an

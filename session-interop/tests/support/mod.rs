@@ -8,8 +8,8 @@ use std::net::{IpAddr, SocketAddr};
 
 use proptest::prelude::*;
 use session_core::{
-    AuthKey, DcEntry, DcFlags, DeviceInfo, Peer, PeerId, PeerKind, Session, TempAuthKey,
-    UpdateState, User,
+    AuthKey, DcEntry, DcFlags, DeviceInfo, LogoutToken, MinContext, Peer, PeerId, PeerKind,
+    Session, TempAuthKey, UpdateState, User,
 };
 use session_interop::{read, write, Dropped, Format, InteropError, WriteOptions};
 
@@ -107,9 +107,13 @@ pub(crate) fn vector_peers_as(bot: PeerKind, channel: PeerKind) -> Vec<(PeerId, 
     ]
 }
 
+/// A logout token no output may show: [`full_session`]'s.
+pub(crate) const SECRET_TOKEN: &[u8] = b"SECRET-LOGOUT-TOKEN-0123456789";
+
 /// A session with every field set: the vector DC (with IPv6, salt, clock offset, a temporary key and flags),
 /// a second DC with its own key and salt, a bot user with a username and a DC, update state, the vectors'
-/// peers, api id, takeout id, device info and times. Test mode is off (Pyrogram's DC table depends on it).
+/// peers, two min contexts, the logout token [`SECRET_TOKEN`], api id, takeout id, device info and times.
+/// Test mode is off (Pyrogram's DC table depends on it).
 pub(crate) fn full_session() -> Session {
     let mut home = vector_dc();
     home.ipv6 = Some("[2001:67c:4e8:f002::a]:443".parse().unwrap());
@@ -137,6 +141,23 @@ pub(crate) fn full_session() -> Session {
     });
     session.update_state = Some(vector_update_state());
     session.peers = vector_peers().into_iter().collect();
+    session.min_contexts = BTreeMap::from([
+        (
+            555_000_111,
+            MinContext {
+                chat_id: 1_234_567_890,
+                msg_id: 77,
+            },
+        ),
+        (
+            555_000_222,
+            MinContext {
+                chat_id: 4242,
+                msg_id: 3,
+            },
+        ),
+    ]);
+    session.logout_token = LogoutToken::new(SECRET_TOKEN.to_vec());
     session.api_id = Some(12345);
     session.takeout_id = Some(99);
     session.device = Some(DeviceInfo::default());
@@ -232,6 +253,8 @@ pub(crate) fn assert_only_the_home_dc_is_kept(format: Format, vector: &[u8]) {
             "update state",
             "update state of 1 channels",
             "4 cached peers",
+            "2 min-peer contexts",
+            "logout token",
             "api id",
             "test-mode flag",
             "takeout id",
@@ -286,7 +309,8 @@ pub(crate) fn usable(ip: IpAddr) -> bool {
 
 /// The checks every reader promises about a session it returns, home DC or not: plausible DC ids; addresses
 /// a client can connect to, with a port that is not 0; keys that are not all zeros; peers stored under marked
-/// ids of their own class, phone numbers of digits; positive user ids, api ids and channel ids.
+/// ids of their own class, phone numbers of digits; positive user ids, api ids and channel ids; min contexts of
+/// positive user and message ids in a chat whose id is not 0.
 pub(crate) fn assert_valid(session: &Session) {
     assert!(session
         .home_dc
@@ -315,6 +339,12 @@ pub(crate) fn assert_valid(session: &Session) {
     assert!(session.api_id.is_none_or(|id| id > 0));
     if let Some(state) = &session.update_state {
         assert!(state.channels.keys().all(|&id| id > 0));
+    }
+    for (&user, context) in &session.min_contexts {
+        assert!(
+            user > 0 && context.chat_id != 0 && context.msg_id > 0,
+            "{user}: {context:?}"
+        );
     }
 }
 

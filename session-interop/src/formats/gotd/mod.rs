@@ -27,8 +27,8 @@
 //! booleans, as gotd does when it encodes an option); `Salt` is the home DC's salt, `Config.TestMode` the
 //! test-mode flag and `Config.ThisDC` the home DC. The other config fields are zero: gotd fetches a fresh
 //! config when it connects, so nothing there needs to survive. Reported dropped: other DCs' keys and salts,
-//! entries without an address, clock offsets, temporary keys, the user, peers, update state, api id, takeout
-//! id, device info.
+//! entries without an address, clock offsets, temporary keys, the user, peers, update state, min contexts, the
+//! logout token (named only), api id, takeout id, device info.
 
 mod json;
 mod object;

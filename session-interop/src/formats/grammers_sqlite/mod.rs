@@ -37,8 +37,8 @@
 //! when it has no access hash (its row reads back as the user only) or when its kind disagrees with the
 //! user's bot flag (the flag is written); DC entries' salts, clock offsets, flags and temporary keys; values
 //! of a second entry of one DC id that do not merge into its one row (the first set address of each family
-//! and the first key win); IPv6 flow info and scope ids; the api id, test-mode flag, takeout id, device info
-//! and timestamps. DCs are written (and read back) ordered by id, one row per id.
+//! and the first key win); IPv6 flow info and scope ids; min contexts and the logout token (named only); the
+//! api id, test-mode flag, takeout id, device info and timestamps. DCs are written (and read back) ordered by id, one row per id.
 //!
 //! **Refused on writing** ([`InteropError::Unwritable`]): a DC id outside 1 to
 //! [`MAX_DC_ID`](super::common::MAX_DC_ID), a port 0 or an address no client can connect to (the unspecified

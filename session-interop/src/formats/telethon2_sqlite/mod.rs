@@ -33,7 +33,8 @@
 //! has no home DC; without either the session is [`InteropError::MissingField`]). Reported dropped: peers, the
 //! user's DC when it differs from the home DC, a home DC other than 2 when there is no user (Telethon 2 then
 //! connects to DC 2), IPv6 flow info and scope ids, and what [`Keeps`](super::common::Keeps) leaves out: api
-//! id, test mode, takeout id, temporary keys, salts, clock offsets, DC flags, device info and times.
+//! id, test mode, takeout id, temporary keys, salts, clock offsets, DC flags, min contexts, the logout token
+//! (named only), device info and times.
 //! Refused ([`InteropError::Unwritable`]): DC ids outside 1 to [`MAX_DC_ID`](super::common::MAX_DC_ID),
 //! addresses no client can connect to, a user id or channel id that is not valid.
 

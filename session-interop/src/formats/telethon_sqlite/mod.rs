@@ -46,7 +46,7 @@
 //! becomes the self row, and the update state its rows.
 //!
 //! Reported dropped: other DCs, the address not written, temporary keys, salts, clock offsets, DC flags,
-//! device info and times (see `common::unkept`); the user's bot flag, DC and username; peers whose kind
+//! min contexts, the logout token (named only), device info and times (see `common::unkept`); the user's bot flag, DC and username; peers whose kind
 //! Telethon cannot record (bot, broadcast, megagroup, gigagroup become user or channel); min peers (Telethon
 //! keeps no min hashes), users and channels without an access hash, peers whose id has no marked form, phone
 //! numbers that are not an integer's digits, basic groups' access hashes; and channel update states whose id
