@@ -648,8 +648,8 @@ mod reallibs {
             "update_state": { "pts": 100, "qts": 7, "date": 1_700_000_000, "seq": 42 },
             "channel_pts": { CHANNEL_ID.to_string(): 555 },
             "peers": peers,
-            "min_peers": 0,
-            "future_auth_token": false,
+            "min_peers": [],
+            "future_auth_token": "none",
         })
     }
 
@@ -741,6 +741,17 @@ mod reallibs {
             "ferogram-sqlite",
             ("ferogram-sqlite", "account.sqlite"),
             Format::FerogramSqlite,
+            &ferogram_account(),
+            &[],
+        );
+    }
+
+    #[test]
+    fn we_read_ferograms_binary() {
+        library_output_reads_as(
+            "ferogram-binary",
+            ("ferogram-binary", "account.session"),
+            Format::Layer,
             &ferogram_account(),
             &[],
         );

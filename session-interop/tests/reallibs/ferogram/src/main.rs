@@ -4,8 +4,13 @@
 //!     reallibs-ferogram load FORMAT PATH  ferogram loads PATH and prints, as one JSON object, what it sees
 //!
 //! FORMAT: `ferogram-string` (`StringSession::encode()`, version 2), `ferogram-string-v1` (`encode_v1()`),
-//! `ferogram-sqlite` (`SqliteBackend`), `ferogram-sqlite-extras` (make only: the account plus a min peer, a
-//! community flag and a future auth token, which a tgsession `Session` has no place for).
+//! `ferogram-sqlite` (`SqliteBackend`); make only: `ferogram-binary` (`PersistedSession::to_bytes()`, the
+//! version-8 file), and `ferogram-sqlite-extras`, `ferogram-binary-extras`, `ferogram-binary-string-extras`
+//! (`PersistedSession`'s `Display`: the file in base64): the account plus a min peer, a community flag (which a
+//! tgsession `Session` has no place for) and a future auth token.
+//!
+//! `load ferogram-sqlite` prints the min peers as `[user_id, peer_id, msg_id]` and the future auth token only
+//! as `none`, `the fake token` ([`FAKE_TOKEN`]) or `N other bytes`: never its bytes.
 
 #[path = "../../rust_common.rs"]
 #[allow(dead_code)]
@@ -23,6 +28,9 @@ use ferogram_session::{
 /// The API layer the version 1 string of the vectors names (any number would do: readers drop it).
 const LAYER: u32 = 214;
 
+/// The future auth token of the sessions with extras.
+const FAKE_TOKEN: [u8; 16] = [0x5a; 16];
+
 fn main() {
     let (action, format, file) = common::args();
     match (action.as_str(), format.as_str()) {
@@ -30,6 +38,11 @@ fn main() {
         ("make", "ferogram-string-v1") => save_text(&file, &string_session().encode_v1()),
         ("make", "ferogram-sqlite") => save_sqlite(&file, &account()),
         ("make", "ferogram-sqlite-extras") => save_sqlite(&file, &with_extras(account())),
+        ("make", "ferogram-binary") => save_binary(&file, &account()),
+        ("make", "ferogram-binary-extras") => save_binary(&file, &with_extras(account())),
+        ("make", "ferogram-binary-string-extras") => {
+            save_text(&file, &with_extras(account()).to_string())
+        }
         ("load", "ferogram-string" | "ferogram-string-v1") => load_string(&file),
         ("load", "ferogram-sqlite") => load_sqlite(&file),
         _ => fail(&format!("unknown action and format: {action} {format}")),
@@ -97,7 +110,8 @@ fn account() -> PersistedSession {
     session
 }
 
-/// `session` with what ferogram keeps and a tgsession `Session` does not.
+/// `session` with a min peer (bob, seen in a message of the channel), the channel's community flag (which a
+/// tgsession `Session` has no place for) and [`FAKE_TOKEN`].
 fn with_extras(mut session: PersistedSession) -> PersistedSession {
     session.min_peers.push(CachedMinPeer {
         user_id: 987_654_321,
@@ -107,8 +121,14 @@ fn with_extras(mut session: PersistedSession) -> PersistedSession {
     if let Some(channel) = session.peers.iter_mut().find(|peer| peer.is_channel) {
         channel.is_community = true;
     }
-    session.future_auth_token = Some(vec![0x5a; 16]);
+    session.future_auth_token = Some(FAKE_TOKEN.to_vec());
     session
+}
+
+fn save_binary(file: &Path, session: &PersistedSession) {
+    session
+        .save(file)
+        .unwrap_or_else(|err| fail(&format!("save: {err}")));
 }
 
 fn save_sqlite(file: &Path, session: &PersistedSession) {
@@ -195,6 +215,17 @@ fn load_sqlite(file: &Path) {
             ])
         })
         .collect();
+    let min_peers = session
+        .min_peers
+        .iter()
+        .map(|min| {
+            Json::List(vec![
+                Json::Int(min.user_id),
+                Json::Int(min.peer_id),
+                Json::Int(min.msg_id.into()),
+            ])
+        })
+        .collect();
     let seen = Json::object([
         ("library", Json::str("ferogram-session 0.6.6")),
         ("home_dc_id", Json::Int(session.home_dc_id.into())),
@@ -202,10 +233,14 @@ fn load_sqlite(file: &Path) {
         ("update_state", state),
         ("channel_pts", channels),
         ("peers", Json::List(peers)),
-        ("min_peers", Json::Int(session.min_peers.len() as i64)),
+        ("min_peers", Json::List(min_peers)),
         (
             "future_auth_token",
-            Json::Bool(session.future_auth_token.is_some()),
+            Json::str(match session.future_auth_token.as_deref() {
+                None => "none".to_owned(),
+                Some(token) if token == FAKE_TOKEN => "the fake token".to_owned(),
+                Some(token) => format!("{} other bytes", token.len()),
+            }),
         ),
     ]);
     println!("{}", seen.text());
