@@ -8,11 +8,15 @@ use std::collections::BTreeMap;
 use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine;
 use proptest::prelude::*;
-use session_core::{AuthKey, DcEntry, DcFlags, Peer, PeerId, PeerKind, UpdateState};
+use session_core::{
+    AuthKey, DcEntry, DcFlags, LogoutToken, MinContext, Peer, PeerId, PeerKind, UpdateState,
+};
 use session_interop::{read, read_any, write, Format, InteropError, Session, WriteOptions};
 use support::assert_valid;
 
 const VECTOR: &[u8] = include_bytes!("vectors/ferogram-session_0.6.6_v8.bin");
+/// The same account with a min peer, a community flag and a future auth token (ferogram made it too).
+const EXTRAS: &[u8] = include_bytes!("vectors/ferogram-session_0.6.6_v8_extras.bin");
 
 /// A layer file's content, written by [`LayerFile::encode`] in any version.
 #[derive(Clone)]
@@ -308,7 +312,7 @@ fn unknown_versions_are_unsupported() {
 }
 
 #[test]
-fn min_peers_the_token_community_flags_and_conflicts_are_reported() {
+fn min_peers_and_the_token_are_kept_and_community_flags_and_conflicts_reported() {
     let mut file = vector_file();
     file.min_peers = vec![(5, -100, 1), (6, -1_000_000_000_001, 2)];
     file.token = Some(vec![0xAA; 40]);
@@ -325,13 +329,116 @@ fn min_peers_the_token_community_flags_and_conflicts_are_reported() {
         dropped,
         [
             "1 values of repeated DC records",
-            "community flag of 1 peers",
-            "2 min-peer references (users seen in messages)",
-            "future auth token",
+            "community flag of 1 peers"
         ]
     );
-    assert_eq!(imported.session, expected(8));
+    let mut session = expected(8);
+    session.min_contexts = BTreeMap::from([
+        (
+            5,
+            MinContext {
+                chat_id: -100,
+                msg_id: 1,
+            },
+        ),
+        (
+            6,
+            MinContext {
+                chat_id: -1_000_000_000_001,
+                msg_id: 2,
+            },
+        ),
+    ]);
+    session.logout_token = LogoutToken::new(vec![0xAA; 40]);
+    assert_eq!(imported.session, session);
     assert!(!format!("{:?}", imported.dropped).contains("170"));
+    assert!(!format!("{imported:?}").to_lowercase().contains("aaaa"));
+}
+
+/// The account of the v8 vector plus what ferogram's extras file adds: bob seen in message 77 of the channel,
+/// and the fake token.
+fn expected_with_extras() -> Session {
+    let mut session = expected(8);
+    session.min_contexts.insert(
+        987_654_321,
+        MinContext {
+            chat_id: 1_234_567_890,
+            msg_id: 77,
+        },
+    );
+    session.logout_token = LogoutToken::new(vec![0x5a; 16]);
+    session
+}
+
+#[test]
+fn ferogram_s_min_peers_and_future_auth_token_are_read_into_the_session() {
+    let mut file = vector_file();
+    file.min_peers = vec![(987_654_321, 1_234_567_890, 77)];
+    file.token = Some(vec![0x5a; 16]);
+    file.peers[1].community = 1;
+    assert_eq!(
+        file.encode(8),
+        EXTRAS,
+        "the layout of the extras is ferogram's"
+    );
+    let text = URL_SAFE_NO_PAD.encode(EXTRAS);
+    for (format, bytes) in [
+        (Format::Layer, EXTRAS.to_vec()),
+        (Format::LayerString, text.into_bytes()),
+    ] {
+        let imported = read(format, &bytes).unwrap();
+        assert_eq!(imported.session, expected_with_extras(), "{format}");
+        let dropped: Vec<&str> = imported.dropped.iter().map(|d| d.what.as_str()).collect();
+        assert_eq!(dropped, ["community flag of 1 peers"], "{format}");
+        assert_eq!(read_any(&bytes).unwrap().0, format);
+        let shown = format!("{imported:?}").to_lowercase();
+        assert!(
+            !shown.contains("5a5a") && !shown.contains("zzzz"),
+            "{shown}"
+        );
+    }
+}
+
+#[test]
+fn a_user_listed_twice_keeps_its_first_min_peer_and_the_other_is_reported() {
+    let mut file = vector_file();
+    file.min_peers = vec![(5, 10, 1), (4, 11, 2), (5, 12, 3)];
+    let imported = read_layer(&file.encode(8)).unwrap();
+    let contexts: Vec<(i64, i64, i32)> = imported
+        .session
+        .min_contexts
+        .iter()
+        .map(|(&user, context)| (user, context.chat_id, context.msg_id))
+        .collect();
+    assert_eq!(contexts, [(4, 11, 2), (5, 10, 1)]);
+    let dropped: Vec<&str> = imported.dropped.iter().map(|d| d.what.as_str()).collect();
+    assert_eq!(dropped, ["1 repeated min-peer references"]);
+}
+
+#[test]
+fn an_empty_token_is_none_and_one_too_long_is_reported_by_its_length_only() {
+    let mut file = vector_file();
+    file.token = Some(Vec::new());
+    let imported = read_layer(&file.encode(7)).unwrap();
+    assert_eq!(imported.session.logout_token, None);
+    assert!(imported.dropped.is_empty(), "{:?}", imported.dropped);
+
+    file.token = Some(vec![0xC3; LogoutToken::MAX_LEN]);
+    let imported = read_layer(&file.encode(7)).unwrap();
+    assert_eq!(
+        imported.session.logout_token,
+        LogoutToken::new(vec![0xC3; LogoutToken::MAX_LEN])
+    );
+
+    file.token = Some(vec![0xC3; LogoutToken::MAX_LEN + 1]);
+    let imported = read_layer(&file.encode(8)).unwrap();
+    assert_eq!(imported.session.logout_token, None);
+    assert_eq!(imported.session, expected(8));
+    assert_eq!(imported.dropped.len(), 1);
+    assert_eq!(imported.dropped[0].what, "future auth token of 1025 bytes");
+    let shown = imported.dropped[0].to_string().to_lowercase();
+    assert!(shown.contains("1024"), "{shown}");
+    assert!(!shown.contains("c3") && !shown.contains("195"), "{shown}");
 }
 
 #[test]

@@ -18,7 +18,7 @@ mod reallibs {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use serde_json::{json, Map, Value};
-    use session_core::{DcEntry, PeerId, PeerKind};
+    use session_core::{DcEntry, LogoutToken, MinContext, PeerId, PeerKind};
     use session_interop::{read, write, Dropped, Format, Session, TelethonSchema, WriteOptions};
 
     use crate::support::{vector_key, vector_peers_as, vector_update_state, vector_user};
@@ -362,6 +362,19 @@ mod reallibs {
                 &want.peers.get(id),
             );
         }
+        field(
+            &mut out,
+            "min_contexts",
+            &got.min_contexts,
+            &want.min_contexts,
+        );
+        // Shown by length only (`LogoutToken`'s `Debug`).
+        field(
+            &mut out,
+            "logout_token",
+            &got.logout_token,
+            &want.logout_token,
+        );
         field(&mut out, "device", &got.device, &want.device);
         field(&mut out, "api_id", &got.api_id, &want.api_id);
         field(&mut out, "takeout_id", &got.takeout_id, &want.takeout_id);
@@ -653,6 +666,20 @@ mod reallibs {
         })
     }
 
+    /// `session` with what ferogram's `-extras` files add and a session holds: bob seen in message 77 of the
+    /// channel, and the fake future auth token (the 16 bytes `5a`).
+    fn with_extras(mut session: Session) -> Session {
+        session.min_contexts.insert(
+            987_654_321,
+            MinContext {
+                chat_id: CHANNEL_ID,
+                msg_id: 77,
+            },
+        );
+        session.logout_token = LogoutToken::new(vec![0x5a; 16]);
+        session
+    }
+
     /// The account of ferogram's SQLite file: DC 2 with both addresses, key, salt and clock offset, the update
     /// state, alice, the broadcast channel and the basic group.
     fn ferogram_account() -> Session {
@@ -754,6 +781,24 @@ mod reallibs {
             Format::Layer,
             &ferogram_account(),
             &[],
+        );
+    }
+
+    #[test]
+    fn we_read_ferograms_binary_with_min_peers_a_token_and_a_community_flag() {
+        library_output_reads_as(
+            "ferogram-binary-extras",
+            ("ferogram-binary-extras", "account.session"),
+            Format::Layer,
+            &with_extras(ferogram_account()),
+            &[&["community"]],
+        );
+        library_output_reads_as(
+            "ferogram-binary-string-extras",
+            ("ferogram-binary-string-extras", "session.txt"),
+            Format::LayerString,
+            &with_extras(ferogram_account()),
+            &[&["community"]],
         );
     }
 

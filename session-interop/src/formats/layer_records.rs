@@ -1,8 +1,11 @@
 //! What layer / ferogram's binary file ([`super::layer`]) and SQLite database ([`super::layer_sqlite`]) share:
 //! the DC flag bits, the peers' channel kinds, the merging of one DC's records (one per address) into entries,
-//! and the check of a min-peer reference.
+//! the check of a min-peer reference, the min contexts they make, and the future auth token.
 
-use session_core::{DcEntry, DcFlags, PeerKind};
+use std::collections::btree_map::Entry;
+use std::collections::BTreeMap;
+
+use session_core::{DcEntry, DcFlags, LogoutToken, MinContext, PeerKind};
 
 use super::dc_merge;
 use crate::report::Dropped;
@@ -87,6 +90,50 @@ pub(super) fn min_peer_ok(user: i64, peer: i64, message: i64) -> bool {
     user > 0 && peer != 0 && (1..=i64::from(i32::MAX)).contains(&message)
 }
 
+/// The min contexts of checked min-peer references `(user, chat, message)`, by user id: a user listed more
+/// than once keeps its first listing (as session-ferogram does); the later listings are reported.
+pub(super) fn min_contexts(
+    references: impl IntoIterator<Item = (i64, i64, i32)>,
+    dropped: &mut Vec<Dropped>,
+) -> BTreeMap<i64, MinContext> {
+    let mut contexts = BTreeMap::new();
+    let mut repeated = 0_usize;
+    for (user, chat_id, msg_id) in references {
+        match contexts.entry(user) {
+            Entry::Vacant(entry) => {
+                entry.insert(MinContext { chat_id, msg_id });
+            }
+            Entry::Occupied(_) => repeated += 1,
+        }
+    }
+    if repeated > 0 {
+        dropped.push(Dropped::new(
+            format!("{repeated} repeated min-peer references"),
+            "a user seen only as a min user keeps the first message context listed for it",
+        ));
+    }
+    contexts
+}
+
+/// The logout token of a future auth token's bytes: none when empty; a token longer than a session keeps is
+/// reported (by its length only) and left out.
+pub(super) fn logout_token(bytes: &[u8], dropped: &mut Vec<Dropped>) -> Option<LogoutToken> {
+    if bytes.is_empty() {
+        return None;
+    }
+    let token = LogoutToken::new(bytes.to_vec());
+    if token.is_none() {
+        dropped.push(Dropped::new(
+            format!("future auth token of {} bytes", bytes.len()),
+            format!(
+                "a session keeps a logout token of at most {} bytes",
+                LogoutToken::MAX_LEN
+            ),
+        ));
+    }
+    token
+}
+
 /// The report of `count` min-peer references read and left out.
 pub(super) fn min_peers_dropped(count: usize, dropped: &mut Vec<Dropped>) {
     if count > 0 {
@@ -126,5 +173,47 @@ mod tests {
             }
         }
         assert_eq!(channel_kind(Some(3)), None);
+    }
+
+    #[test]
+    fn the_first_listing_of_a_min_user_is_kept_and_the_others_reported() {
+        let mut dropped = Vec::new();
+        let contexts = min_contexts([(7, -5, 1), (3, 9, 2), (7, 8, 3)], &mut dropped);
+        assert_eq!(
+            contexts.into_iter().collect::<Vec<_>>(),
+            [
+                (
+                    3,
+                    MinContext {
+                        chat_id: 9,
+                        msg_id: 2
+                    }
+                ),
+                (
+                    7,
+                    MinContext {
+                        chat_id: -5,
+                        msg_id: 1
+                    }
+                ),
+            ]
+        );
+        assert_eq!(dropped.len(), 1);
+        assert_eq!(dropped[0].what, "1 repeated min-peer references");
+    }
+
+    #[test]
+    fn tokens_empty_are_none_and_too_long_are_reported_by_length() {
+        let mut dropped = Vec::new();
+        assert_eq!(logout_token(&[], &mut dropped), None);
+        assert!(dropped.is_empty());
+        let token = logout_token(&[0x5a; 16], &mut dropped).unwrap();
+        assert_eq!(token.as_bytes(), &[0x5a; 16]);
+        assert!(dropped.is_empty());
+        let long = vec![0x5a; LogoutToken::MAX_LEN + 1];
+        assert_eq!(logout_token(&long, &mut dropped), None);
+        assert_eq!(dropped.len(), 1);
+        assert_eq!(dropped[0].what, "future auth token of 1025 bytes");
+        assert!(!dropped[0].to_string().to_lowercase().contains("5a"));
     }
 }

@@ -41,18 +41,25 @@
 //!   0.6.6 writes 0 for a broadcast channel (checked against its file); 1 and 2 follow the order Telegram's
 //!   own channel flags have and are not confirmed by a file. Users and basic groups must have
 //!   `channel_kind` 0xFF. Ids are bare ids and must be valid in their class.
+//! - Min peers (a user seen only as a "min" user, in message `msg` of chat `peer`) are the
+//!   [min contexts](session_core::Session::min_contexts), by user id, `peer` as the chat id: the user id must
+//!   be positive, the chat id not 0 and the message id positive. A user listed twice keeps its first listing
+//!   (as session-ferogram does); the later ones are reported.
+//! - The token is the [logout token](session_core::Session::logout_token) (ferogram's `future_auth_token`,
+//!   a secret: it is never shown, and no report or error quotes it). An empty token is no token; one longer
+//!   than [`LogoutToken::MAX_LEN`] (1024) bytes is reported by its length and left out.
 //!
 //! [`PeerKind::User`]: session_core::PeerKind::User
 //! [`PeerKind::Channel`]: session_core::PeerKind::Channel
 //!
-//! **Dropped on reading** (each reported with a count, never its content): the min-peer references (a user
-//! seen in a message of a peer: a session keeps no message context), the `is_community` flag of peers that
-//! have it set, the future auth token, and values of repeated DC records that conflict with the merged ones.
-//! layer keeps no logged-in user.
+//! **Dropped on reading** (each reported with a count, never its content): the `is_community` flag of peers
+//! that have it set, values of repeated DC records that conflict with the merged ones, repeated min peers of
+//! one user and a token too long to keep. layer keeps no logged-in user.
 //!
 //! **Checks.** Every field is checked: DC ids, `has_key` (0 or 1), key length, addresses (UTF-8, parse, port
 //! not 0, an address a client can connect to), flag bits, peer types and kinds, ids, `is_community` (0 or 1),
-//! `has_token` (0 or 1); a peer or a channel listed twice, truncated input and trailing bytes are errors.
+//! min peers' ids, `has_token` (0 or 1); a peer or a channel listed twice, truncated input and trailing bytes
+//! are errors.
 //! Counts are checked against the input left before anything is read.
 
 mod dcs;
@@ -60,10 +67,10 @@ mod peers;
 
 use std::collections::BTreeMap;
 
-use session_core::{PeerId, Session, UpdateState};
+use session_core::{LogoutToken, PeerId, Session, UpdateState};
 
-use super::common;
 use super::cursor::Cursor;
+use super::{common, layer_records};
 use crate::b64::Base64;
 use crate::error::InteropError;
 use crate::format::Format;
@@ -187,18 +194,24 @@ fn body(mut cursor: Cursor<'_>, layout: Layout) -> Result<Imported, InteropError
     let dcs = dcs::read(&mut cursor, layout, &mut dropped)?;
     let update_state = update_state(&mut cursor)?;
     let peers = peers::read(&mut cursor, layout, &mut dropped)?;
-    if layout.min_peers() {
-        peers::skip_min_peers(&mut cursor, &mut dropped)?;
-    }
-    if layout.token() {
-        token(&mut cursor, &mut dropped)?;
-    }
+    let min_contexts = if layout.min_peers() {
+        peers::min_contexts(&mut cursor, &mut dropped)?
+    } else {
+        BTreeMap::new()
+    };
+    let logout_token = if layout.token() {
+        token(&mut cursor, &mut dropped)?
+    } else {
+        None
+    };
     cursor.finish()?;
     let session = Session {
         home_dc: Some(home_dc),
         dcs,
         update_state,
         peers,
+        min_contexts,
+        logout_token,
         ..Session::default()
     };
     Ok(Imported { session, dropped })
@@ -233,18 +246,18 @@ fn update_state(cursor: &mut Cursor<'_>) -> Result<Option<UpdateState>, InteropE
     Ok((state != UpdateState::default()).then_some(state))
 }
 
-/// The future auth token: checked, skipped and reported.
-fn token(cursor: &mut Cursor<'_>, dropped: &mut Vec<Dropped>) -> Result<(), InteropError> {
+/// The future auth token, as the [logout token](session_core::Session::logout_token): none when absent or
+/// empty, reported (by its length) when longer than a session keeps.
+fn token(
+    cursor: &mut Cursor<'_>,
+    dropped: &mut Vec<Dropped>,
+) -> Result<Option<LogoutToken>, InteropError> {
     match cursor.u8("the token flag")? {
-        0 => Ok(()),
+        0 => Ok(None),
         1 => {
             let len = cursor.u16("the token length")?.into();
-            cursor.take(len, "the token")?;
-            dropped.push(Dropped::new(
-                "future auth token",
-                "a session has no place for it",
-            ));
-            Ok(())
+            let bytes = cursor.take(len, "the token")?;
+            Ok(layer_records::logout_token(bytes, dropped))
         }
         other => Err(cursor.error(format_args!("token flag {other} (must be 0 or 1)"))),
     }

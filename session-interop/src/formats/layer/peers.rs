@@ -1,6 +1,8 @@
 //! layer's peer records and min-peer references.
 
-use session_core::{Peer, PeerClass, PeerId, PeerKind, PeerMap};
+use std::collections::BTreeMap;
+
+use session_core::{MinContext, Peer, PeerClass, PeerId, PeerKind, PeerMap};
 
 use super::Layout;
 use crate::error::InteropError;
@@ -86,14 +88,15 @@ fn record(cursor: &mut Cursor<'_>, layout: Layout) -> Result<(PeerId, Peer, bool
     Ok((id, peer, community))
 }
 
-/// Reads the min-peer references (a user seen in a message of a peer), checks them and reports how many
-/// there were: a session keeps no message context.
-pub(super) fn skip_min_peers(
+/// Reads the min-peer references (a user seen only as a min user, in a message of a chat), checks them and
+/// returns them as min contexts by user id.
+pub(super) fn min_contexts(
     cursor: &mut Cursor<'_>,
     dropped: &mut Vec<Dropped>,
-) -> Result<(), InteropError> {
+) -> Result<BTreeMap<i64, MinContext>, InteropError> {
     let count = cursor.u16("the min-peer count")?.into();
     let count = cursor.count(count, 8 + 8 + 4, "min peers")?;
+    let mut references = Vec::with_capacity(count);
     for _ in 0..count {
         let user = cursor.i64("a min peer's user id")?;
         let peer = cursor.i64("a min peer's chat id")?;
@@ -101,7 +104,7 @@ pub(super) fn skip_min_peers(
         if !layer_records::min_peer_ok(user, peer, message.into()) {
             return Err(cursor.error("a min peer with a zero or negative id"));
         }
+        references.push((user, peer, message));
     }
-    layer_records::min_peers_dropped(count, dropped);
-    Ok(())
+    Ok(layer_records::min_contexts(references, dropped))
 }
