@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use rusqlite::{Connection, MAIN_DB};
-use session_core::{AuthKey, DcEntry, DcFlags, PeerId, PeerKind, Session, UpdateState};
+use session_core::{
+    AuthKey, DcEntry, DcFlags, LogoutToken, MinContext, PeerId, PeerKind, Session, UpdateState,
+};
 use session_interop::{detect, read, write, Format, InteropError, WriteOptions};
 use support::{
     assert_malformed, assert_mentions, assert_valid, full_session, peer, vector_key,
@@ -17,6 +19,8 @@ use support::{
 };
 
 const VECTOR: &[u8] = include_bytes!("vectors/ferogram-session_0.6.6.sqlite");
+/// The same account with a min peer, a community flag and a future auth token (ferogram made it too).
+const EXTRAS: &[u8] = include_bytes!("vectors/ferogram-session_0.6.6_extras.sqlite");
 const FEROGRAM: Format = Format::FerogramSqlite;
 const LAYER: Format = Format::LayerSqlite;
 
@@ -88,7 +92,7 @@ fn edited(bytes: &[u8], sql: &str) -> Vec<u8> {
     db.serialize(MAIN_DB).unwrap().to_vec()
 }
 
-/// The rows of every table, as text, in key order.
+/// The rows of every table of a ferogram file, as text, in key order.
 fn rows(bytes: &[u8]) -> Vec<String> {
     let db = open(bytes);
     let mut out = Vec::new();
@@ -98,6 +102,7 @@ fn rows(bytes: &[u8]) -> Vec<String> {
         ("update_state", "id"),
         ("channel_pts", "channel_id"),
         ("peers", "id"),
+        ("min_peers", "user_id"),
     ] {
         let mut statement = db
             .prepare(&format!("SELECT * FROM {table} ORDER BY {order}"))
@@ -189,27 +194,128 @@ fn each_schema_is_refused_by_the_other_reader() {
     assert_eq!(detect(&older).unwrap(), FEROGRAM);
 }
 
-#[test]
-fn what_ferogram_keeps_and_a_session_does_not_is_reported_on_reading() {
-    let extras = edited(
-        VECTOR,
-        "INSERT INTO min_peers VALUES (987654321, 1234567890, 77);
-         UPDATE peers SET is_community = 1 WHERE is_channel = 1;
-         INSERT INTO meta VALUES ('future_auth_token', x'5a5a5a5a');
-         INSERT INTO meta VALUES ('something_new', 1);",
+/// [`vector_account`] with what the extras vector adds: bob seen in message 77 of the channel, and the
+/// fake token.
+fn extras_account() -> Session {
+    let mut session = vector_account();
+    session.min_contexts.insert(
+        987_654_321,
+        MinContext {
+            chat_id: 1_234_567_890,
+            msg_id: 77,
+        },
     );
-    let imported = read(FEROGRAM, &extras).unwrap();
+    session.logout_token = LogoutToken::new(vec![0x5a; 16]);
+    session
+}
+
+#[test]
+fn ferogram_s_min_peers_and_future_auth_token_are_read_and_its_community_flags_reported() {
+    let imported = read(FEROGRAM, EXTRAS).unwrap();
+    assert_eq!(imported.session, extras_account());
+    let dropped: Vec<&str> = imported.dropped.iter().map(|d| d.what.as_str()).collect();
+    assert_eq!(dropped, ["community flag of 1 peers"]);
+    assert_eq!(detect(EXTRAS).unwrap(), FEROGRAM);
+    // The same as ferogram's binary file of the same inputs.
+    let binary = read(
+        Format::Layer,
+        include_bytes!("vectors/ferogram-session_0.6.6_v8_extras.bin"),
+    )
+    .unwrap()
+    .session;
+    assert_eq!(binary.min_contexts, imported.session.min_contexts);
+    assert_eq!(binary.logout_token, imported.session.logout_token);
+    let shown = format!("{imported:?}").to_lowercase();
+    assert!(
+        !shown.contains("5a5a") && !shown.contains("zzzz"),
+        "{shown}"
+    );
+
+    let unknown = edited(VECTOR, "INSERT INTO meta VALUES ('something_new', 1);");
+    let imported = read(FEROGRAM, &unknown).unwrap();
     assert_eq!(imported.session, vector_account());
+    let dropped: Vec<&str> = imported.dropped.iter().map(|d| d.what.as_str()).collect();
+    assert_eq!(dropped, ["1 meta values of unknown keys"]);
+}
+
+#[test]
+fn ferogram_files_are_written_with_their_min_peers_and_token() {
+    let session = read(FEROGRAM, EXTRAS).unwrap().session;
+    let written = write_as(FEROGRAM, &session);
+    assert!(written.dropped.is_empty(), "{:?}", written.dropped);
+    let back = read(FEROGRAM, &written.bytes).unwrap();
+    assert_eq!(back.session, extras_account());
+    assert!(back.dropped.is_empty(), "{:?}", back.dropped);
+    // The min_peers and meta rows are ferogram's own (its community flag was reported on reading).
+    let only = |all: Vec<String>| -> Vec<String> {
+        all.into_iter()
+            .filter(|row| row.starts_with("min_peers") || row.starts_with("meta"))
+            .collect()
+    };
+    let ours = only(rows(&written.bytes));
+    assert_eq!(ours, only(rows(EXTRAS)));
+    assert_eq!(ours.len(), 3, "{ours:?}");
+}
+
+#[test]
+fn layer_client_files_have_no_place_for_min_peers_or_a_token() {
+    let written = write_as(LAYER, &extras_account());
     assert_mentions(
-        &imported.dropped,
+        &written.dropped,
         &[
-            "1 min-peer references",
-            "community flag of 1 peers",
-            "future auth token",
-            "1 meta values of unknown keys",
+            "1 basic groups",
+            "kind of 1 channels",
+            "1 min-peer contexts",
+            "logout token",
         ],
     );
-    assert_eq!(imported.dropped.len(), 4);
+    assert_eq!(written.dropped.len(), 4, "{:?}", written.dropped);
+    assert!(!written.bytes.windows(16).any(|window| window == [0x5a; 16]));
+    assert!(!format!("{written:?}").to_lowercase().contains("5a5a"));
+    assert_eq!(
+        read(LAYER, &written.bytes).unwrap().session,
+        layer_account()
+    );
+}
+
+#[test]
+fn min_contexts_a_reader_would_refuse_are_reported_not_written() {
+    let mut session = extras_account();
+    for (user, chat_id, msg_id) in [(5, 0, 1), (-6, 1, 1), (7, 1, 0), (8, -9, 3)] {
+        session
+            .min_contexts
+            .insert(user, MinContext { chat_id, msg_id });
+    }
+    let written = write_as(FEROGRAM, &session);
+    let dropped: Vec<&str> = written.dropped.iter().map(|d| d.what.as_str()).collect();
+    assert_eq!(dropped, ["3 min-peer contexts with a zero or negative id"]);
+    let back = read(FEROGRAM, &written.bytes).unwrap().session;
+    let users: Vec<i64> = back.min_contexts.keys().copied().collect();
+    assert_eq!(users, [8, 987_654_321]);
+}
+
+#[test]
+fn an_empty_token_is_none_and_one_too_long_is_reported_by_its_length_only() {
+    let empty = edited(
+        VECTOR,
+        "INSERT INTO meta VALUES ('future_auth_token', x'');",
+    );
+    let imported = read(FEROGRAM, &empty).unwrap();
+    assert_eq!(imported.session, vector_account());
+    assert!(imported.dropped.is_empty(), "{:?}", imported.dropped);
+
+    let long = edited(
+        VECTOR,
+        "INSERT INTO meta VALUES ('future_auth_token', zeroblob(1025));",
+    );
+    let imported = read(FEROGRAM, &long).unwrap();
+    assert_eq!(imported.session, vector_account());
+    let dropped: Vec<String> = imported.dropped.iter().map(ToString::to_string).collect();
+    assert_eq!(dropped.len(), 1);
+    assert!(
+        dropped[0].starts_with("future auth token of 1025 bytes (") && dropped[0].contains("1024"),
+        "{dropped:?}"
+    );
 }
 
 #[test]
@@ -368,6 +474,13 @@ fn malformed_databases_are_refused_with_the_reason() {
             "0 is not a valid User id",
         ),
         ("INSERT INTO min_peers VALUES (5, 6, 0)", "min peer"),
+        ("INSERT INTO min_peers VALUES (5, 6, 1 << 40)", "min peer"),
+        ("INSERT INTO min_peers VALUES (5, 0, 1)", "min peer"),
+        ("INSERT INTO min_peers VALUES (5, 6, 'x')", "wrong type"),
+        (
+            "INSERT INTO meta VALUES ('future_auth_token', 'text')",
+            "a future auth token that is not a blob",
+        ),
         ("CREATE TABLE extra (x)", "unexpected table `extra`"),
         (
             "ALTER TABLE dcs ADD COLUMN extra INTEGER",

@@ -134,16 +134,6 @@ pub(super) fn logout_token(bytes: &[u8], dropped: &mut Vec<Dropped>) -> Option<L
     token
 }
 
-/// The report of `count` min-peer references read and left out.
-pub(super) fn min_peers_dropped(count: usize, dropped: &mut Vec<Dropped>) {
-    if count > 0 {
-        dropped.push(Dropped::new(
-            format!("{count} min-peer references (users seen in messages)"),
-            "a session keeps no message context for min peers",
-        ));
-    }
-}
-
 /// The report of `count` peers whose community flag was set.
 pub(super) fn communities_dropped(count: usize, dropped: &mut Vec<Dropped>) {
     if count > 0 {

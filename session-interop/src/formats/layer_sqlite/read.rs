@@ -4,7 +4,10 @@ use std::collections::BTreeMap;
 
 use rusqlite::types::ValueRef;
 use rusqlite::Row;
-use session_core::{DcEntry, Peer, PeerClass, PeerId, PeerKind, PeerMap, Session, UpdateState};
+use session_core::{
+    DcEntry, LogoutToken, MinContext, Peer, PeerClass, PeerId, PeerKind, PeerMap, Session,
+    UpdateState,
+};
 
 use super::{schema, Flavor};
 use crate::error::InteropError;
@@ -24,18 +27,22 @@ pub(super) fn read(flavor: Flavor, bytes: &[u8]) -> Result<Imported, InteropErro
         format: flavor.format(),
     };
     let mut dropped = Vec::new();
-    let home_dc = reader.meta(&mut dropped)?;
+    let (home_dc, logout_token) = reader.meta(&mut dropped)?;
     let dcs = reader.dcs(&mut dropped)?;
     let update_state = reader.update_state()?;
     let peers = reader.peers(&mut dropped)?;
-    if db.has_table("min_peers") {
-        reader.min_peers(&mut dropped)?;
-    }
+    let min_contexts = if db.has_table("min_peers") {
+        reader.min_contexts(&mut dropped)?
+    } else {
+        BTreeMap::new()
+    };
     let session = Session {
         home_dc,
         dcs,
         update_state,
         peers,
+        min_contexts,
+        logout_token,
         ..Session::default()
     };
     Ok(Imported { session, dropped })
@@ -77,9 +84,13 @@ impl Reader<'_> {
             .map_err(|_| self.malformed(format!("{name} {number} is beyond 32 bits")))
     }
 
-    /// The home DC, reporting the future auth token and unknown keys.
-    fn meta(&self, dropped: &mut Vec<Dropped>) -> Result<Option<i32>, InteropError> {
+    /// The home DC and ferogram's future auth token (as the logout token), reporting unknown keys.
+    fn meta(
+        &self,
+        dropped: &mut Vec<Dropped>,
+    ) -> Result<(Option<i32>, Option<LogoutToken>), InteropError> {
         let mut home = None;
+        let mut token = None;
         let mut rows = 0_usize;
         let mut unknown = 0_usize;
         self.db
@@ -93,10 +104,12 @@ impl Reader<'_> {
                     b"home_dc_id" => {
                         home = Some(common::dc_id(self.format, self.value(row, 1)?)?);
                     }
-                    b"future_auth_token" => dropped.push(Dropped::new(
-                        "future auth token",
-                        "a session has no place for it",
-                    )),
+                    b"future_auth_token" => match row.get_ref(1) {
+                        Ok(ValueRef::Blob(bytes)) => {
+                            token = layer_records::logout_token(bytes, dropped);
+                        }
+                        _ => return Err(self.malformed("a future auth token that is not a blob")),
+                    },
                     _ => unknown += 1,
                 }
                 Ok(())
@@ -113,7 +126,7 @@ impl Reader<'_> {
                 format!("{} 0.6.6 writes no such key", self.flavor.library()),
             ));
         }
-        Ok(home)
+        Ok((home, token))
     }
 
     /// The DC rows, merged into entries.
@@ -253,23 +266,26 @@ impl Reader<'_> {
         Ok((id, peer, community))
     }
 
-    /// Checks the min-peer rows and reports how many there were.
-    fn min_peers(&self, dropped: &mut Vec<Dropped>) -> Result<(), InteropError> {
-        let mut count = 0_usize;
-        self.db.for_each_row(
+    /// The min-peer rows (a user seen only as a min user, in a message of a chat), checked, as min contexts
+    /// by user id.
+    fn min_contexts(
+        &self,
+        dropped: &mut Vec<Dropped>,
+    ) -> Result<BTreeMap<i64, MinContext>, InteropError> {
+        let references = self.db.rows(
             "SELECT user_id, peer_id, msg_id FROM min_peers",
             READING,
             |row| {
-                count += 1;
                 let [user, peer, message] = [0, 1, 2].map(|index| self.value::<i64>(row, index));
-                if layer_records::min_peer_ok(user?, peer?, message?) {
-                    Ok(())
-                } else {
-                    Err(self.malformed("a min peer with a zero or negative id"))
+                let (user, peer, message) = (user?, peer?, message?);
+                match i32::try_from(message) {
+                    Ok(message) if layer_records::min_peer_ok(user, peer, message.into()) => {
+                        Ok((user, peer, message))
+                    }
+                    _ => Err(self.malformed("a min peer with a zero or negative id")),
                 }
             },
         )?;
-        layer_records::min_peers_dropped(count, dropped);
-        Ok(())
+        Ok(layer_records::min_contexts(references, dropped))
     }
 }

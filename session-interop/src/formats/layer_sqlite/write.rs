@@ -22,6 +22,16 @@ struct DcRow {
     time_offset: i32,
 }
 
+/// Every row but the update state's and the token's, which come from the session as they are.
+struct Rows<'a> {
+    home: i32,
+    dcs: &'a [DcRow],
+    peers: &'a [PeerRow],
+    channels: &'a [(i64, i32)],
+    /// `(user_id, peer_id, msg_id)`, ferogram's only.
+    min_peers: &'a [(i64, i64, i32)],
+}
+
 /// One `peers` row.
 struct PeerRow {
     id: i64,
@@ -36,6 +46,7 @@ pub(super) fn write(flavor: Flavor, session: &Session) -> Result<Exported, Inter
     let format = flavor.format();
     let home = common::home_entry(format, session)?.id;
     let home = checked_dc_id(flavor, home)?;
+    let ferogram = flavor == Flavor::Ferogram;
     let keeps = Keeps {
         update_state: true,
         channel_states: true,
@@ -43,16 +54,30 @@ pub(super) fn write(flavor: Flavor, session: &Session) -> Result<Exported, Inter
         salts: true,
         time_offsets: true,
         dc_flags: true,
+        min_contexts: ferogram,
+        logout_token: ferogram,
         ..Keeps::default()
     };
     let mut dropped = common::unkept(format, session, keeps);
     let dcs = dc_rows(flavor, session, &mut dropped)?;
     let peers = peer_rows(flavor, session, &mut dropped)?;
     let channels = channel_rows(flavor, session)?;
+    let min_peers = if ferogram {
+        min_peer_rows(flavor, session, &mut dropped)
+    } else {
+        Vec::new()
+    };
+    let rows = Rows {
+        home,
+        dcs: &dcs,
+        peers: &peers,
+        channels: &channels,
+        min_peers: &min_peers,
+    };
 
     let mut db = sqlite::create(format)?;
     schema::create(flavor, &db)?;
-    insert(flavor, &mut db, session, home, &dcs, &peers, &channels)
+    insert(flavor, &mut db, session, &rows)
         .map_err(|err| sqlite::sqlite_error(format, "cannot fill the database", &err))?;
     let bytes = sqlite::to_bytes(format, &mut db)?;
     Ok(Exported { bytes, dropped })
@@ -271,26 +296,58 @@ fn channel_rows(flavor: Flavor, session: &Session) -> Result<Vec<(i64, i32)>, In
         .collect()
 }
 
+/// The `min_peers` rows of a ferogram file: every min context whose ids a reader accepts (the others are
+/// reported).
+fn min_peer_rows(
+    flavor: Flavor,
+    session: &Session,
+    dropped: &mut Vec<Dropped>,
+) -> Vec<(i64, i64, i32)> {
+    let (rows, invalid): (Vec<_>, Vec<_>) = session
+        .min_contexts
+        .iter()
+        .map(|(&user, context)| (user, context.chat_id, context.msg_id))
+        .partition(|&(user, chat, message)| layer_records::min_peer_ok(user, chat, message.into()));
+    if !invalid.is_empty() {
+        dropped.push(Dropped::new(
+            format!(
+                "{} min-peer contexts with a zero or negative id",
+                invalid.len()
+            ),
+            format!(
+                "{}: a min peer needs a positive user and message id and a chat id other than 0",
+                flavor.library()
+            ),
+        ));
+    }
+    rows
+}
+
 fn insert(
     flavor: Flavor,
     db: &mut Connection,
     session: &Session,
-    home: i32,
-    dcs: &[DcRow],
-    peers: &[PeerRow],
-    channels: &[(i64, i32)],
+    rows: &Rows<'_>,
 ) -> rusqlite::Result<()> {
     let tx = db.transaction()?;
     tx.execute(
         "INSERT INTO meta (key, value) VALUES ('home_dc_id', ?1)",
-        [home],
+        [rows.home],
     )?;
+    if flavor == Flavor::Ferogram {
+        if let Some(token) = &session.logout_token {
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('future_auth_token', ?1)",
+                [token.as_bytes()],
+            )?;
+        }
+    }
     {
         let mut insert = tx.prepare(
             "INSERT INTO dcs (dc_id, flags, addr, auth_key, first_salt, time_offset) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
-        for dc in dcs {
+        for dc in rows.dcs {
             let key = dc.auth_key.as_ref().map(|key| &key.as_bytes()[..]);
             insert.execute(params![
                 dc.id,
@@ -310,7 +367,7 @@ fn insert(
                  VALUES (?1, ?2, ?3, ?4, ?5, 0)",
             )?,
         };
-        for peer in peers {
+        for peer in rows.peers {
             match flavor {
                 Flavor::LayerClient => {
                     insert.execute(params![peer.id, peer.hash, peer.is_channel])?
@@ -325,8 +382,15 @@ fn insert(
             };
         }
         let mut insert = tx.prepare("INSERT INTO channel_pts (channel_id, pts) VALUES (?1, ?2)")?;
-        for (id, pts) in channels {
+        for (id, pts) in rows.channels {
             insert.execute(params![id, pts])?;
+        }
+        if flavor == Flavor::Ferogram {
+            let mut insert =
+                tx.prepare("INSERT INTO min_peers (user_id, peer_id, msg_id) VALUES (?1, ?2, ?3)")?;
+            for (user, peer, message) in rows.min_peers {
+                insert.execute(params![user, peer, message])?;
+            }
         }
     }
     if let Some(state) = &session.update_state {
