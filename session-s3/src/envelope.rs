@@ -78,13 +78,23 @@ impl Form {
     }
 }
 
-/// What a slot's object holds, read from its bytes and metadata.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What a slot's object holds, read from its bytes and metadata. `Debug` shows the value's length only:
+/// it holds auth keys.
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) struct Object {
     /// The slot's value; `None` for a tombstone.
     pub(crate) value: Option<Bytes>,
     /// The header, if the object is in the fenced form.
     pub(crate) fence: Option<Fence>,
+}
+
+impl std::fmt::Debug for Object {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Object")
+            .field("value", &self.value.as_ref().map(|value| value.len()))
+            .field("fence", &self.fence)
+            .finish()
+    }
 }
 
 impl Object {
@@ -147,14 +157,16 @@ impl Object {
     }
 
     /// The header a rewrite of this object under `token` gets: one more bump if it already carries
-    /// `token`, so that its bytes change in any case.
-    pub(crate) fn bumped(&self, token: FencingToken) -> Fence {
+    /// `token`, so that its bytes change in any case; `None` if a newer token fences it already (a rewrite
+    /// under an older token would bring back bytes, hence an ETag, that an earlier holder may have read).
+    pub(crate) fn bumped(&self, token: FencingToken) -> Option<Fence> {
         match self.fence {
-            Some(fence) if fence.token == token => Fence {
+            Some(fence) if fence.token > token => None,
+            Some(fence) if fence.token == token => Some(Fence {
                 token,
                 bumps: fence.bumps.wrapping_add(1),
-            },
-            _ => Fence { token, bumps: 0 },
+            }),
+            _ => Some(Fence { token, bumps: 0 }),
         }
     }
 }
@@ -191,13 +203,30 @@ mod tests {
     }
 
     #[test]
-    fn bumps_always_change_the_bytes() {
+    fn bumps_always_change_the_bytes_or_write_nothing() {
         let (bytes, form) = Object::encode(Some(b"v"), fence(4, 0));
         let object = Object::read(bytes, form).unwrap();
-        assert_eq!(object.bumped(FencingToken::new(4).unwrap()), fence(4, 1));
-        assert_eq!(object.bumped(FencingToken::new(5).unwrap()), fence(5, 0));
+        assert_eq!(
+            object.bumped(FencingToken::new(4).unwrap()),
+            Some(fence(4, 1))
+        );
+        assert_eq!(
+            object.bumped(FencingToken::new(5).unwrap()),
+            Some(fence(5, 0))
+        );
         let plain = Object::read(Bytes::from_static(b"v"), Form::Plain).unwrap();
-        assert_eq!(plain.bumped(FencingToken::new(4).unwrap()), fence(4, 0));
+        assert_eq!(
+            plain.bumped(FencingToken::new(4).unwrap()),
+            Some(fence(4, 0))
+        );
+    }
+
+    #[test]
+    fn an_older_token_never_rewrites_a_newer_fence() {
+        // A break of lease 3 finishing after lease 4 was acquired must not write (3, ..) again.
+        let (bytes, form) = Object::encode(Some(b"v"), fence(4, 0));
+        let object = Object::read(bytes, form).unwrap();
+        assert_eq!(object.bumped(FencingToken::new(3).unwrap()), None);
     }
 
     #[test]

@@ -101,6 +101,18 @@ impl S3Storage {
             .remove(&self.lease_key());
     }
 
+    /// The [`ErrorKind::Held`] error naming the slot's lease as it is now (or [`ErrorKind::Conflict`] if it
+    /// cannot be read).
+    async fn held_now(&self) -> StorageError {
+        match self.read_current().await {
+            Ok(Some(current)) => {
+                StorageError::held(BACKEND, current.record.info(self.watched(&current.etag)))
+            }
+            Ok(None) => kept_changing("acquire the lease"),
+            Err(err) => err,
+        }
+    }
+
     /// Fails with [`ErrorKind::Fenced`] unless `token` is the slot's current lease and was not released.
     async fn check_token(&self, token: FencingToken, action: &str) -> Result<(), StorageError> {
         match self.read_current().await? {
@@ -112,20 +124,23 @@ impl S3Storage {
     /// Rewrites the slot's object in the fenced form under `token`, its value unchanged, so that its ETag
     /// changes: a write that read the old ETag (one of an earlier holder) can no longer land. An empty
     /// slot gets a tombstone.
-    async fn bump(&self, token: FencingToken) -> Result<(), StorageError> {
+    ///
+    /// An object already fenced by a newer token is left alone ([`Bumped::Superseded`]): a newer
+    /// acquisition fenced it, and rewriting it under `token` would bring back bytes (hence an ETag) that a
+    /// stale holder may have read.
+    async fn bump(&self, token: FencingToken) -> Result<Bumped, StorageError> {
         for _ in 0..ATTEMPTS {
             let fetched = self.fetch().await?;
             let (value, fence, precondition) = match &fetched {
                 None => (None, Fence { token, bumps: 0 }, Precondition::Absent),
                 Some((object, etag)) => {
+                    let Some(fence) = object.bumped(token) else {
+                        return Ok(Bumped::Superseded);
+                    };
                     let etag = etag
                         .as_deref()
                         .ok_or_else(|| crate::ops::no_etag("GetObject"))?;
-                    (
-                        object.value.as_deref(),
-                        object.bumped(token),
-                        Precondition::Matches(etag),
-                    )
+                    (object.value.as_deref(), fence, Precondition::Matches(etag))
                 }
             };
             let (bytes, form) = Object::encode(value, fence);
@@ -133,12 +148,22 @@ impl S3Storage {
                 .put_as(self.key(), bytes, form, precondition, Action::StoreIf)
                 .await
             {
-                Ok(_) => return Ok(()),
+                Ok(_) => return Ok(Bumped::Done),
                 Err(err) if err.kind() == ErrorKind::Conflict => continue,
                 Err(err) => return Err(err),
             }
         }
         Err(kept_changing("fence the slot's object"))
+    }
+
+    /// The smallest token the next acquisition may take when there is no lease object (the slot never had
+    /// a lease, or its lease object was deleted): above the token in the slot's fenced header, if any.
+    async fn token_floor(&self) -> Result<FencingToken, StorageError> {
+        let fenced = self.fetch().await?.and_then(|(object, _)| object.fence);
+        match fenced {
+            Some(fence) => fence.token.next(BACKEND),
+            None => Ok(FencingToken::FIRST),
+        }
     }
 
     /// One try of `write` under `token`: reads the object's ETag, then checks the lease, then writes with
@@ -199,6 +224,15 @@ impl S3Storage {
     }
 }
 
+/// What [`S3Storage::bump`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Bumped {
+    /// The object now carries the token, with new bytes.
+    Done,
+    /// A newer token already fences the object; nothing was written.
+    Superseded,
+}
+
 /// The error of a call that lost [`ATTEMPTS`] races in a row.
 fn kept_changing(action: &str) -> StorageError {
     StorageError::new(
@@ -213,7 +247,8 @@ impl LeaseStorage for S3Storage {
     /// Reads the lease object; refuses with [`ErrorKind::Held`] unless it is absent, released, or this
     /// client has watched it unchanged for its time to live plus the request's takeover delay; writes the
     /// new lease with the next token (`If-None-Match: *` or `If-Match`), then rewrites the slot's object
-    /// in the fenced form so that no write of an earlier holder lands after this returns.
+    /// in the fenced form so that no write of an earlier holder lands after this returns. Without a lease
+    /// object the token starts above the one in the slot's fenced header, if any.
     async fn acquire_lease(&self, request: &LeaseRequest) -> Result<LeaseGrant, StorageError> {
         self.check_conditional_writes().await?;
         for _ in 0..ATTEMPTS {
@@ -222,23 +257,32 @@ impl LeaseStorage for S3Storage {
                 .as_ref()
                 .map_or(0, |current| self.watched(&current.etag));
             let previous = current.as_ref().map(|current| &current.record);
-            let record =
+            let mut record =
                 LeaseRecord::acquire(BACKEND, previous, request, watched, RecordKind::Observed)?;
+            if current.is_none() {
+                record.token = record.token.max(self.token_floor().await?);
+            }
             match self.write_record(&record, current.as_ref()).await {
                 Ok(()) => {}
                 Err(err) if err.kind() == ErrorKind::Conflict => continue,
                 Err(err) => return Err(err),
             }
             self.forget_watched();
-            if let Err(err) = self.bump(record.token).await {
-                // Not fenced, so not granted: give it back rather than block the slot for a lapse.
-                let _ = self.release_lease(record.token).await;
-                return Err(err);
+            match self.bump(record.token).await {
+                Ok(Bumped::Done) => {
+                    return Ok(LeaseGrant {
+                        token: record.token,
+                        term: LeaseTerm::Lapses(request.ttl()),
+                    })
+                }
+                // Taken over (after a break) between the lease write and the bump: not granted.
+                Ok(Bumped::Superseded) => return Err(self.held_now().await),
+                Err(err) => {
+                    // Not fenced, so not granted: give it back rather than block the slot for a lapse.
+                    let _ = self.release_lease(record.token).await;
+                    return Err(err);
+                }
             }
-            return Ok(LeaseGrant {
-                token: record.token,
-                term: LeaseTerm::Lapses(request.ttl()),
-            });
         }
         Err(kept_changing("acquire the lease"))
     }
@@ -273,7 +317,8 @@ impl LeaseStorage for S3Storage {
     }
 
     /// Rewrites the lease object as released (keeping its token, so the next one is greater) if `token`
-    /// is still its lease.
+    /// is still its lease, then the slot's object in the fenced form, so that no write of this lease in
+    /// flight lands afterwards.
     async fn release_lease(&self, token: FencingToken) -> Result<(), StorageError> {
         self.check_conditional_writes().await?;
         for _ in 0..ATTEMPTS {
@@ -286,10 +331,12 @@ impl LeaseStorage for S3Storage {
             let mut record = current.record.clone();
             record.release(token);
             match self.write_record(&record, Some(&current)).await {
-                Ok(()) => return Ok(()),
+                Ok(()) => {}
                 Err(err) if err.kind() == ErrorKind::Conflict => continue,
                 Err(err) => return Err(err),
             }
+            self.bump(token).await?;
+            return Ok(());
         }
         Err(kept_changing("release the lease"))
     }
@@ -302,7 +349,8 @@ impl LeaseStorage for S3Storage {
     }
 
     /// Rewrites the lease object as released, then the slot's object in the fenced form, so that the
-    /// holder's writes in flight cannot land afterwards.
+    /// holder's writes in flight cannot land afterwards. A lease already released is fenced again (a break
+    /// retried after its first try failed between the two writes still fences).
     async fn break_lease(&self) -> Result<Option<LeaseInfo>, StorageError> {
         self.check_conditional_writes().await?;
         for _ in 0..ATTEMPTS {
@@ -311,15 +359,14 @@ impl LeaseStorage for S3Storage {
             };
             let mut record = current.record.clone();
             let info = record.break_lease(self.watched(&current.etag));
-            if current.record.state == RecordState::Released {
-                return Ok(Some(info));
+            if current.record.state != RecordState::Released {
+                match self.write_record(&record, Some(&current)).await {
+                    Ok(()) => self.forget_watched(),
+                    Err(err) if err.kind() == ErrorKind::Conflict => continue,
+                    Err(err) => return Err(err),
+                }
             }
-            match self.write_record(&record, Some(&current)).await {
-                Ok(()) => {}
-                Err(err) if err.kind() == ErrorKind::Conflict => continue,
-                Err(err) => return Err(err),
-            }
-            self.forget_watched();
+            // Superseded: a newer acquisition has fenced the object already.
             self.bump(record.token).await?;
             return Ok(Some(info));
         }

@@ -62,6 +62,18 @@
 //!   `x-amz-meta-tgsession-fence`. Every read strips it, a fenced delete leaves a tombstone that reads as
 //!   empty, and plain writes replace the object with the bare value as before; an object without the
 //!   metadata is always a bare value, whatever its bytes.
+//! - **Release** marks the lease released and rewrites the slot's object the same way, so a write of the
+//!   released lease that was in flight cannot land after `release_lease` returns. A rewrite never goes back
+//!   to an older token: an object already fenced by a newer lease is left alone.
+//! - **Caveats.** Plain writes (`store`, `delete`, `store_if` without a lease) replace the fenced form
+//!   with the bare value; a plain write of the very bytes an earlier fenced write replaced could bring back
+//!   an ETag a stale holder read, so do not mix leased and unleased writers on one slot (the CLI's `copy`
+//!   refuses a held slot without `--force`). Tokens grow from the lease object; if it is deleted (by a
+//!   lifecycle rule, say), the next acquisition starts above the token in the slot's fenced header, which
+//!   is gone too if the slot was plainly deleted: keep lifecycle rules away from `#lease` keys.
+//! - **Upgrading.** Builds of this crate from before leases read an object in the fenced form as a value
+//!   with a `TGSF` header, which the session decoder refuses as corrupt: upgrade every reader of a bucket
+//!   before any client takes a lease there.
 //! - **Costs.** A fenced write is three requests (`HeadObject`, a lease `GetObject`, `PutObject`) where a
 //!   plain store is one; a renewal two (`GetObject`, `PutObject`); an acquisition reads and rewrites the
 //!   slot's object once. Appends and compactions are [`Unsupported`](session_core::ErrorKind::Unsupported):

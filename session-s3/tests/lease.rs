@@ -225,4 +225,44 @@ mod server {
         );
         assert!(granted.token.get() >= 2);
     }
+
+    #[tokio::test]
+    async fn tokens_grow_after_the_lease_object_is_deleted_and_a_retried_break_fences_again() {
+        let (storage, client) = fresh().await;
+        let first = storage
+            .acquire_lease(&request("first", 30_000))
+            .await
+            .unwrap();
+        storage
+            .write_fenced(first.token, FencedWrite::Store(Bytes::from_static(b"v")))
+            .await
+            .unwrap();
+        // A lifecycle rule (or an operator) removed the lease object: the slot's header still knows the token.
+        client
+            .delete_object()
+            .bucket(storage.bucket())
+            .key(storage.lease_key())
+            .send()
+            .await
+            .unwrap();
+        let second = storage
+            .acquire_lease(&request("second", 30_000))
+            .await
+            .unwrap();
+        assert!(
+            second.token > first.token,
+            "{:?} after {:?}",
+            second.token,
+            first.token
+        );
+
+        // A break that is retried (its first try may have failed between its two writes) still changes
+        // the object, so a write in flight that read its ETag cannot land.
+        storage.break_lease().await.unwrap();
+        let (_, before) = storage.load_versioned().await.unwrap().unwrap();
+        storage.break_lease().await.unwrap();
+        let (value, after) = storage.load_versioned().await.unwrap().unwrap();
+        assert_eq!(value, "v");
+        assert_ne!(after, before, "the retried break fenced the object again");
+    }
 }
