@@ -402,7 +402,8 @@ fn ferogram_s_min_peers_and_future_auth_token_are_read_into_the_session() {
 #[test]
 fn a_user_listed_twice_keeps_its_first_min_peer_and_the_other_is_reported() {
     let mut file = vector_file();
-    file.min_peers = vec![(5, 10, 1), (4, 11, 2), (5, 12, 3)];
+    // User 4 was seen in the account's own chat: ferogram records `inputPeerSelf` as peer id 0.
+    file.min_peers = vec![(5, 10, 1), (4, 0, 2), (5, 12, 3)];
     let imported = read_layer(&file.encode(8)).unwrap();
     let contexts: Vec<(i64, i64, i32)> = imported
         .session
@@ -410,7 +411,7 @@ fn a_user_listed_twice_keeps_its_first_min_peer_and_the_other_is_reported() {
         .iter()
         .map(|(&user, context)| (user, context.chat_id, context.msg_id))
         .collect();
-    assert_eq!(contexts, [(4, 11, 2), (5, 10, 1)]);
+    assert_eq!(contexts, [(4, 0, 2), (5, 10, 1)]);
     let dropped: Vec<&str> = imported.dropped.iter().map(|d| d.what.as_str()).collect();
     assert_eq!(dropped, ["1 repeated min-peer references"]);
 }

@@ -288,10 +288,14 @@ fn min_contexts_a_reader_would_refuse_are_reported_not_written() {
     }
     let written = write_as(FEROGRAM, &session);
     let dropped: Vec<&str> = written.dropped.iter().map(|d| d.what.as_str()).collect();
-    assert_eq!(dropped, ["3 min-peer contexts with a zero or negative id"]);
+    assert_eq!(
+        dropped,
+        ["2 min-peer contexts with a user or message id that is not positive"]
+    );
     let back = read(FEROGRAM, &written.bytes).unwrap().session;
     let users: Vec<i64> = back.min_contexts.keys().copied().collect();
-    assert_eq!(users, [8, 987_654_321]);
+    // User 5 was seen in the account's own chat (peer id 0), as ferogram records `inputPeerSelf`.
+    assert_eq!(users, [5, 8, 987_654_321]);
 }
 
 #[test]
@@ -475,7 +479,7 @@ fn malformed_databases_are_refused_with_the_reason() {
         ),
         ("INSERT INTO min_peers VALUES (5, 6, 0)", "min peer"),
         ("INSERT INTO min_peers VALUES (5, 6, 1 << 40)", "min peer"),
-        ("INSERT INTO min_peers VALUES (5, 0, 1)", "min peer"),
+        ("INSERT INTO min_peers VALUES (0, 6, 1)", "min peer"),
         ("INSERT INTO min_peers VALUES (5, 6, 'x')", "wrong type"),
         (
             "INSERT INTO meta VALUES ('future_auth_token', 'text')",

@@ -282,7 +282,10 @@ impl Reader<'_> {
                     Ok(message) if layer_records::min_peer_ok(user, peer, message.into()) => {
                         Ok((user, peer, message))
                     }
-                    _ => Err(self.malformed("a min peer with a zero or negative id")),
+                    _ => {
+                        Err(self
+                            .malformed("a min peer whose user id or message id is not positive"))
+                    }
                 }
             },
         )?;

@@ -311,11 +311,11 @@ fn min_peer_rows(
     if !invalid.is_empty() {
         dropped.push(Dropped::new(
             format!(
-                "{} min-peer contexts with a zero or negative id",
+                "{} min-peer contexts with a user or message id that is not positive",
                 invalid.len()
             ),
             format!(
-                "{}: a min peer needs a positive user and message id and a chat id other than 0",
+                "{}: a min peer needs a positive user and message id",
                 flavor.library()
             ),
         ));

@@ -95,12 +95,13 @@ pub(super) fn read(db: &Connection) -> Result<Entities, InteropError> {
     })
 }
 
-/// The `username` column: NULL or text (an empty text is no username).
+/// The `username` column: NULL or text (an empty text is no username), lower-cased as Telethon stores
+/// and looks up usernames (a file written by hand may hold other cases; they mean the same name).
 fn username(value: ValueRef<'_>) -> Result<Option<String>, InteropError> {
     match value {
         ValueRef::Null | ValueRef::Text([]) => Ok(None),
         ValueRef::Text(text) => std::str::from_utf8(text)
-            .map(|text| Some(text.to_owned()))
+            .map(|text| Some(text.to_lowercase()))
             .map_err(|_| malformed("a username that is not UTF-8")),
         _ => Err(malformed("a username that is not text")),
     }
