@@ -124,6 +124,7 @@ mod model;
 pub mod planted;
 pub mod processes;
 pub mod services;
+pub mod tmpfs;
 
 use session_core::{
     JournalStorage, LeaseStorage, SessionDelete, SessionStorage, StorageError, VersionedStorage,

@@ -9,71 +9,8 @@
 
 mod support;
 
-use std::fs::File;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
+use session_conformance::tmpfs::Tmpfs;
 use support::{arg, run, vector};
-
-/// A tmpfs mounted on a temporary directory, unmounted (lazily) when dropped.
-struct Tmpfs {
-    dir: tempfile::TempDir,
-}
-
-impl Tmpfs {
-    fn mount(size: &str) -> Tmpfs {
-        assert_eq!(
-            rustix::process::geteuid().as_raw(),
-            0,
-            "this test mounts a small tmpfs and fills it, which needs root (CI runs as root): run it with sudo"
-        );
-        let dir = tempfile::tempdir().unwrap();
-        let status = Command::new("mount")
-            .args([
-                "-t",
-                "tmpfs",
-                "-o",
-                &format!("size={size},mode=0700"),
-                "tmpfs",
-            ])
-            .arg(dir.path())
-            .status()
-            .expect("run mount");
-        assert!(
-            status.success(),
-            "mount a tmpfs on {}",
-            dir.path().display()
-        );
-        Tmpfs { dir }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    /// Fills the file system with one file until not even a byte fits.
-    fn fill(&self) -> PathBuf {
-        let path = self.path().join("filler");
-        let mut file = File::create(&path).unwrap();
-        for chunk in [1 << 16, 1 << 12, 1 << 9, 1] {
-            let bytes = vec![0xa5u8; chunk];
-            while file.write_all(&bytes).is_ok() {}
-        }
-        let free = rustix::fs::statvfs(self.path()).unwrap().f_bavail;
-        assert_eq!(free, 0, "the file system is full");
-        path
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount")
-            .arg("-l")
-            .arg(self.dir.path())
-            .status();
-    }
-}
 
 #[test]
 fn a_full_disk_is_exit_6_and_says_to_free_space_for_every_local_backend() {

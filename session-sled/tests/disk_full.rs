@@ -5,14 +5,12 @@
 //!
 //! Mounting needs root; run without root the tests fail and say so.
 
-#![cfg(unix)]
+#![cfg(target_os = "linux")]
 
-use std::fs::{self, File};
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::fs;
 use std::time::Duration;
 
+use session_conformance::tmpfs::Tmpfs;
 use session_core::{
     Bytes, ErrorKind, Expect, SessionDelete, SessionStorage, Slot, StorageError, VersionedStorage,
 };
@@ -20,79 +18,6 @@ use session_sled::{open_db, SledStorage};
 
 /// How long a call may take before the test calls it hung.
 const HANG: Duration = Duration::from_secs(20);
-
-/// A tmpfs of a given size mounted on a temporary directory, unmounted (lazily, as a poisoned database
-/// may keep files open) when dropped.
-struct Tmpfs {
-    dir: tempfile::TempDir,
-}
-
-impl Tmpfs {
-    fn mount(size: &str) -> Tmpfs {
-        assert_eq!(
-            rustix::process::geteuid().as_raw(),
-            0,
-            "this test mounts a small tmpfs and fills it, which needs root (CI runs as root): run it with sudo"
-        );
-        let dir = tempfile::tempdir().unwrap();
-        let status = Command::new("mount")
-            .args([
-                "-t",
-                "tmpfs",
-                "-o",
-                &format!("size={size},mode=0700"),
-                "tmpfs",
-            ])
-            .arg(dir.path())
-            .status()
-            .expect("run mount");
-        assert!(
-            status.success(),
-            "mount a tmpfs on {}",
-            dir.path().display()
-        );
-        Tmpfs { dir }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    /// Waits (up to 10 s) until at least `bytes` are free on the file system; returns how many are.
-    fn wait_for_free(&self, bytes: u64) -> u64 {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        loop {
-            let vfs = rustix::fs::statvfs(self.path()).unwrap();
-            let free = vfs.f_bavail.saturating_mul(vfs.f_frsize);
-            if free >= bytes || std::time::Instant::now() >= deadline {
-                return free;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-    }
-
-    /// Fills the file system with one file until not even a byte fits; returns that file.
-    fn fill(&self) -> PathBuf {
-        let path = self.path().join("filler");
-        let mut file = File::create(&path).unwrap();
-        for chunk in [1 << 16, 1 << 12, 1 << 9, 1] {
-            let bytes = vec![0xa5u8; chunk];
-            while file.write_all(&bytes).is_ok() {}
-        }
-        let free = rustix::fs::statvfs(self.path()).unwrap().f_bavail;
-        assert_eq!(free, 0, "the file system is full");
-        path
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount")
-            .arg("-l")
-            .arg(self.dir.path())
-            .status();
-    }
-}
 
 fn slot(name: &str) -> Slot {
     Slot::new(name).unwrap()
