@@ -14,7 +14,7 @@ use session_core::{
 
 use crate::envelope::{Fence, Form, Object};
 use crate::error::{Action, BACKEND};
-use crate::ops::{version_of, Precondition};
+use crate::ops::{no_etag, version_of, Precondition};
 use crate::storage::S3Storage;
 
 /// How many times a call reads again and retries after a conditional write lost a race, before it gives
@@ -50,8 +50,7 @@ impl S3Storage {
             ));
         }
         let record = LeaseRecord::decode(BACKEND, &data)?;
-        let etag = version_of(etag, "GetObject")?;
-        let etag = String::from_utf8_lossy(etag.as_bytes()).into_owned();
+        let etag = etag.ok_or_else(|| no_etag("GetObject"))?;
         Ok(Some(Current { record, etag }))
     }
 
@@ -137,9 +136,7 @@ impl S3Storage {
                     let Some(fence) = object.bumped(token) else {
                         return Ok(Bumped::Superseded);
                     };
-                    let etag = etag
-                        .as_deref()
-                        .ok_or_else(|| crate::ops::no_etag("GetObject"))?;
+                    let etag = etag.as_deref().ok_or_else(|| no_etag("GetObject"))?;
                     (object.value.as_deref(), fence, Precondition::Matches(etag))
                 }
             };
