@@ -147,6 +147,8 @@ macro_rules! __cases {
             versioned_counter_race
             versions_name_their_values_under_concurrency
             store_if_of_the_same_bytes
+            store_if_keeps_values_whole
+            versions_tell_apart_values_one_byte_apart
             versions_survive_reopen
             versions_never_repeat_across_reopen
             random_operations_versioned

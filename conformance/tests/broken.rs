@@ -582,8 +582,8 @@ caught! {
         "expected Ok(None)";
     store_if_racing_plain_stores_is_caught: StoreIfAtomicOnlyAgainstItself in Versioned by "store_if_is_atomic_against_store",
         "the slot must hold the plain store's value";
-    versions_of_a_prefix_are_caught: VersionOfFirst64Bytes in Versioned by "random_operations_versioned",
-        "a random sequence of operations broke the contract (seed";
+    versions_of_a_prefix_are_caught: VersionOfFirst64Bytes in Versioned by "versions_tell_apart_values_one_byte_apart",
+        "with byte 1025 changed returned Version(";
     write_behind_is_caught: WriteBehind in Crash by "crash_keeps_acknowledged_stores",
         "after a crash): got";
     versions_read_back_apart_are_caught: ReadsVersionBack in Versioned by "versions_name_their_values_under_concurrency",

@@ -21,8 +21,9 @@
 //!   [`store_if_on_an_empty_value`], [`plain_store_makes_version_stale`],
 //!   [`no_stale_version_after_another_handle_writes`], [`store_if_is_atomic_against_store`],
 //!   [`versioned_counter_race`], [`versions_name_their_values_under_concurrency`],
-//!   [`store_if_of_the_same_bytes`], [`versions_survive_reopen`], [`versions_never_repeat_across_reopen`],
-//!   [`random_operations_versioned`].
+//!   [`store_if_of_the_same_bytes`], [`store_if_keeps_values_whole`],
+//!   [`versions_tell_apart_values_one_byte_apart`], [`versions_survive_reopen`],
+//!   [`versions_never_repeat_across_reopen`], [`random_operations_versioned`].
 //! - Delete and versioned ([`run_delete_versioned`](crate::run_delete_versioned)):
 //!   [`delete_makes_version_stale`], [`load_versioned_after_delete`], [`store_if_after_delete`],
 //!   [`store_if_is_atomic_against_delete`], [`random_operations_all`].
@@ -95,9 +96,9 @@ pub use self::versioned::{
     delete_makes_version_stale, load_versioned_absent, load_versioned_after_delete,
     load_versioned_sees_plain_store, no_stale_version_after_another_handle_writes,
     plain_store_makes_version_stale, store_if_absent_creates, store_if_absent_on_present_conflicts,
-    store_if_after_delete, store_if_current_version_succeeds, store_if_of_the_same_bytes,
-    store_if_on_an_empty_value, store_if_stale_version_conflicts,
-    store_if_version_on_never_written_slot_conflicts,
+    store_if_after_delete, store_if_current_version_succeeds, store_if_keeps_values_whole,
+    store_if_of_the_same_bytes, store_if_on_an_empty_value, store_if_stale_version_conflicts,
+    store_if_version_on_never_written_slot_conflicts, versions_tell_apart_values_one_byte_apart,
 };
 pub use crate::model::{
     random_operations, random_operations_all, random_operations_versioned,

@@ -1,13 +1,17 @@
 //! Cases across slots, handles and restarts.
 
+use bytes::Bytes;
 use session_core::SessionStorage;
 
 use crate::context::Ctx;
-use crate::data::random_bytes;
+use crate::data::{lookalikes, random_bytes};
+use crate::model::ALPHABET;
 use crate::Harness;
 
 /// Slots never see each other's data, also when one name is a prefix of another: each of four related
-/// slots loads its own value, an unwritten slot stays absent, and overwriting one slot leaves the others.
+/// slots loads its own value, an unwritten slot stays absent, and overwriting one slot leaves the others;
+/// also when two slots hold the same bytes (which a storage that keeps equal values once, by their hash,
+/// must not drop when one slot is overwritten).
 pub async fn slot_isolation<H: Harness>(h: &H) {
     let cx = Ctx::new("slot_isolation", h);
     cx.run(async {
@@ -47,6 +51,25 @@ pub async fn slot_isolation<H: Harness>(h: &H) {
             let doing = format!("slot {name:?} after overwriting slot {first_name:?}");
             cx.expect_load(storage, Some(value), &doing).await;
         }
+
+        let twins = [cx.fresh_slot(), cx.fresh_slot()];
+        let same = random_bytes(70_001);
+        for name in &twins {
+            cx.store(&cx.open(name).await, &same, "the same bytes into two slots")
+                .await;
+        }
+        cx.store(
+            &cx.open(&twins[0]).await,
+            &replacement,
+            "a new value over one of them",
+        )
+        .await;
+        let doing = format!(
+            "slot {:?}, which held the same bytes as slot {:?} until that was overwritten",
+            twins[1], twins[0]
+        );
+        cx.expect_load(&cx.open(&twins[1]).await, Some(&same), &doing)
+            .await;
     })
     .await;
 }
@@ -78,7 +101,11 @@ pub async fn visibility_across_handles<H: Harness>(h: &H) {
 
 /// A stored value survives dropping every handle and [`Harness::reopen`], and so does each overwrite, with
 /// values that caches and chunking treat specially (500 bytes, empty, exactly 64 KiB, over 1 MiB); an
-/// unwritten slot stays absent.
+/// unwritten slot stays absent. Then values of every length around common chunk and page sizes (one byte
+/// less, exactly, one byte more, and two and three times the sizes of 4 KiB, 64 KiB and 1 MiB) and every
+/// lookalike value of [`values_that_look_like_other_formats`](super::values_that_look_like_other_formats),
+/// each in a slot of its own, all survive one more reopen: a storage whose cache hides what its medium lost
+/// or changed shows here.
 pub async fn persistence_across_reopen<H: Harness>(h: &H) {
     let cx = Ctx::new("persistence_across_reopen", h);
     cx.run(async {
@@ -103,13 +130,48 @@ pub async fn persistence_across_reopen<H: Harness>(h: &H) {
         let storage = cx.open(&unwritten).await;
         cx.expect_load(&storage, None, "a never-written slot after reopening")
             .await;
+        drop(storage);
+
+        let mut values: Vec<(String, Bytes)> = Vec::new();
+        for boundary in REOPEN_BOUNDARIES {
+            for len in [boundary - 1, boundary, boundary + 1] {
+                values.push((format!("{len} random bytes"), random_bytes(len)));
+            }
+        }
+        for size in [4096, 65_536, 1 << 20] {
+            for len in [2 * size, 3 * size] {
+                values.push((format!("{len} random bytes"), random_bytes(len)));
+            }
+        }
+        values.extend(lookalikes(&random_bytes(29)));
+        let mut slots = Vec::with_capacity(values.len());
+        for (what, value) in values {
+            let name = cx.fresh_slot();
+            let storage = cx.open(&name).await;
+            cx.store(&storage, &value, &what).await;
+            slots.push((name, what, value));
+        }
+        cx.reopen().await;
+        for (name, what, value) in &slots {
+            let storage = cx.open(name).await;
+            let doing = format!("a slot holding {what}, after reopening");
+            cx.expect_load(&storage, Some(value), &doing).await;
+        }
     })
     .await;
 }
 
-/// Names that real key schemes mix up: a name and the same name in another case, `_` against another
-/// character (a SQL `LIKE` wildcard), every punctuation character against a letter and against nothing (a
-/// trailing `.` that a file system drops, a `.session` that looks like an extension), names of the longest
+/// The sizes around which [`persistence_across_reopen`] writes values: powers of two and common page, chunk
+/// and column sizes.
+const REOPEN_BOUNDARIES: [usize; 11] = [
+    64, 256, 1024, 4096, 8192, 16_384, 65_536, 131_072, 262_144, 1_000_000, 1_048_576,
+];
+
+/// Names that real key schemes mix up: a name and the same name in another case (all of it, its first
+/// letter, its last), `_` against another character (a SQL `LIKE` wildcard), each punctuation character
+/// against a letter and against nothing at the end and at the start (trimmed ends, hidden files, options),
+/// doubled and single (collapsed runs), and after two different first segments (a namespace dropped before a
+/// separator), a `.session` that looks like an extension, names that start with a digit, names of the longest
 /// length the harness allows that differ only in their last byte, and names that share their first 64, 128
 /// or 191 bytes (common key-column limits), each next to the stem they all extend and to the stem without its
 /// last byte. Each slot gets its own value; every slot then loads its own value through a new handle. A
@@ -118,7 +180,8 @@ pub async fn persistence_across_reopen<H: Harness>(h: &H) {
 pub async fn slot_names_across_the_alphabet<H: Harness>(h: &H) {
     let cx = Ctx::new("slot_names_across_the_alphabet", h);
     cx.run(async {
-        let names = related_names(&cx.fresh_slot(), h.max_slot_len().clamp(16, 255));
+        let max = h.max_slot_len().clamp(16, 255);
+        let names = related_names(&names_stem(max), max);
         let mut slots = Vec::with_capacity(names.len());
         for (i, name) in names.iter().enumerate() {
             let storage = cx.open(name).await;
@@ -137,6 +200,17 @@ pub async fn slot_names_across_the_alphabet<H: Harness>(h: &H) {
         over_the_limit(&cx, h.max_slot_len()).await;
     })
     .await;
+}
+
+/// A fresh stem for [`related_names`]: `conf-names-` and 12 random hex digits, or (for a harness whose
+/// names must be shorter than 26 bytes) `n` and the 12 digits, so that every related name fits.
+fn names_stem(max: usize) -> String {
+    let random = format!("{:012x}", fastrand::u64(..) & 0xffff_ffff_ffff);
+    if max >= 26 {
+        format!("conf-names-{random}")
+    } else {
+        format!("n{random}")
+    }
 }
 
 /// When the harness allows less than 255 bytes, a name one byte over the limit is refused by `open`, or
@@ -168,21 +242,33 @@ async fn over_the_limit<H: Harness>(cx: &Ctx<'_, H>, max: usize) {
     cx.expect_load(&storage, Some(&long_value), &doing).await;
 }
 
-/// The names of [`slot_names_across_the_alphabet`], all starting with `stem` and at most `max` bytes long.
+/// The names of [`slot_names_across_the_alphabet`], all made from `stem` (which starts with a lower-case
+/// letter and is at most `max - 3` bytes long) and at most `max` bytes long.
 fn related_names(stem: &str, max: usize) -> Vec<String> {
-    let stem = &stem[..stem.len().min(max.saturating_sub(2).max(1))];
+    let mut first_upper = stem.to_owned();
+    first_upper[..1].make_ascii_uppercase();
     let mut names = vec![
         stem.to_owned(),
         format!("{stem}a"),
         format!("{stem}A"),
         format!("{stem}_"),
         format!("{stem}x"),
-        format!("{stem}.."),
         format!("{stem}.session"),
         stem[..stem.len() - 1].to_owned(),
+        stem.to_ascii_uppercase(),
+        first_upper,
+        format!("0{stem}"),
+        format!("9{stem}"),
     ];
-    for punctuation in ['.', ':', '@', '+', '=', '-'] {
-        names.push(format!("{stem}{punctuation}"));
+    for p in ['.', '_', ':', '@', '+', '=', '-'] {
+        names.push(format!("{stem}{p}"));
+        names.push(format!("{stem}{p}{p}"));
+        names.push(format!("{p}{stem}"));
+        names.push(format!("{p}{p}{stem}"));
+        names.push(format!("{stem}{p}x"));
+        names.push(format!("{stem}{p}{p}x"));
+        names.push(format!("a{p}{stem}"));
+        names.push(format!("b{p}{stem}"));
     }
     let fill = |len: usize, last: char| {
         let mut name = stem.to_owned();
@@ -204,6 +290,16 @@ fn related_names(stem: &str, max: usize) -> Vec<String> {
     }
     names.push(fill(max, '0'));
     names.push(fill(max, '1'));
+    // Many more names of random lengths over the whole alphabet, for storages that hash or bucket names.
+    for at in 0..64 {
+        let mut name = format!("{stem}{at:02}");
+        let len = fastrand::usize(name.len()..=max);
+        while name.len() < len {
+            name.push(char::from(ALPHABET[fastrand::usize(..ALPHABET.len())]));
+        }
+        names.push(name);
+    }
+    names.retain(|name| name.len() <= max);
     names.sort();
     names.dedup();
     names

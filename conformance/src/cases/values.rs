@@ -4,7 +4,7 @@ use bytes::Bytes;
 use session_core::{Session, SessionStorage, SessionStorageExt};
 
 use crate::context::Ctx;
-use crate::data::random_bytes;
+use crate::data::{lookalikes, random_bytes};
 use crate::{fixtures, Harness};
 
 /// The sizes of the values of [`large_value`]: 5 MiB, and one byte over 16 MiB (where a `MEDIUMBLOB` column
@@ -135,51 +135,29 @@ pub async fn all_byte_values<H: Harness>(h: &H) {
     .await;
 }
 
-/// Values that look like something else come back as they were: starting with the magic bytes of gzip,
-/// zstd, zlib, SQLite, PNG and a UTF-8 or UTF-16 byte-order mark, text with CRLF line ends and trailing
-/// spaces, JSON, base64 with padding, and a string of NUL bytes. A storage that compresses, decodes or
-/// normalizes what it recognizes breaks them.
+/// Values that look like something else come back as they were: values starting with the magic bytes of
+/// compressed data, archives, images, executables, databases, serialized data and our own formats, a
+/// byte-order mark, JSON, XML, PEM, base64 or percent-encoded text (each alone and followed by random bytes);
+/// whole values a text- or type-minded storage reads as `NULL`, a number or a boolean (`null`, `007`, `-0`,
+/// `true`, ...); and values ending with what storages trim (spaces, tabs, line ends, NUL, `=`, Ctrl-Z). A
+/// storage that compresses, decodes, parses or normalizes what it recognizes breaks them.
 pub async fn values_that_look_like_other_formats<H: Harness>(h: &H) {
     let cx = Ctx::new("values_that_look_like_other_formats", h);
     cx.run(async {
         let slot = cx.fresh_slot();
         let storage = cx.open(&slot).await;
-        let tail = random_bytes(61);
-        let lookalikes: [(&str, &[u8]); 13] = [
-            ("a gzip header", b"\x1f\x8b\x08\x00"),
-            ("a zstd header", b"\x28\xb5\x2f\xfd"),
-            ("a zlib header", b"\x78\x9c"),
-            ("an SQLite header", b"SQLite format 3\0"),
-            ("a PNG header", b"\x89PNG\r\n\x1a\n"),
-            ("a UTF-8 byte-order mark", b"\xef\xbb\xbf"),
-            ("a UTF-16 byte-order mark", b"\xff\xfe"),
-            (
-                "CRLF text with trailing spaces",
-                b"line one  \r\nline two\t \r\n",
-            ),
-            ("JSON", b"{\"session\": [1, 2, 3], \"x\": null}"),
-            ("base64 with padding", b"QUJDRA==\n"),
-            ("NUL bytes", b"\0\0\0\0\0\0\0\0"),
-            ("a percent-encoded text", b"a%2Bb+c%20d"),
-            ("a lone high surrogate in UTF-8 form", b"\xed\xa0\x80"),
-        ];
-        for (what, head) in lookalikes {
-            for value in [
-                Bytes::copy_from_slice(head),
-                [head, &tail[..]].concat().into(),
-            ] {
-                let doing = format!("a value of {} bytes starting with {what}", value.len());
-                cx.store(&storage, &value, &doing).await;
-                cx.expect_load(&storage, Some(&value), &format!("after storing {doing}"))
-                    .await;
-                let other = cx.open(&slot).await;
-                cx.expect_load(
-                    &other,
-                    Some(&value),
-                    &format!("after storing {doing}, through a new handle"),
-                )
+        for (what, value) in lookalikes(&random_bytes(61)) {
+            let doing = format!("a value of {} bytes: {what}", value.len());
+            cx.store(&storage, &value, &doing).await;
+            cx.expect_load(&storage, Some(&value), &format!("after storing {doing}"))
                 .await;
-            }
+            let other = cx.open(&slot).await;
+            cx.expect_load(
+                &other,
+                Some(&value),
+                &format!("after storing {doing}, through a new handle"),
+            )
+            .await;
         }
     })
     .await;

@@ -5,7 +5,7 @@ use session_core::{Expect, SessionDelete, Version, VersionedStorage};
 
 use crate::check::Check;
 use crate::context::Ctx;
-use crate::data::random_bytes;
+use crate::data::{lookalikes, random_bytes};
 use crate::Harness;
 
 /// `storage.load_versioned()`, failing the case on an error.
@@ -549,6 +549,125 @@ where
         let doing = "with the version returned by writing the same bytes again";
         let last = store_if(*cx, &storage, &next, Expect::Version(again), doing).await;
         expect_versioned(*cx, &storage, &next, &last, "after the next write").await;
+    })
+    .await;
+}
+
+/// The lengths of the random values of [`store_if_keeps_values_whole`]: around common page, chunk and
+/// packet sizes, and several MiB.
+const STORE_IF_LENGTHS: [usize; 12] = [
+    1,
+    4095,
+    4096,
+    4097,
+    65_535,
+    65_536,
+    65_537,
+    1_048_575,
+    1_048_576,
+    1_048_577,
+    (4 << 20) + 1,
+    (5 << 20) + 3,
+];
+
+/// Values written by `store_if` come back exactly, like those of a plain `store` (a storage may write them
+/// with another statement, column or request): an empty value, random values of lengths around 4 KiB,
+/// 64 KiB and 1 MiB and of 4 and 5 MiB, and every lookalike value of
+/// [`values_that_look_like_other_formats`](super::values_that_look_like_other_formats), each through
+/// `load_versioned` with the version `store_if` returned and through a new handle.
+pub async fn store_if_keeps_values_whole<H: Harness>(h: &H)
+where
+    H::Storage: VersionedStorage,
+{
+    let cx = Ctx::new("store_if_keeps_values_whole", h);
+    cx.run(async {
+        let slot = cx.fresh_slot();
+        let storage = cx.open(&slot).await;
+        let mut values = vec![("an empty value".to_owned(), Bytes::new())];
+        for len in STORE_IF_LENGTHS {
+            values.push((format!("{len} random bytes"), random_bytes(len)));
+        }
+        values.extend(lookalikes(&random_bytes(23)));
+        let mut expect = Expect::Absent;
+        for (what, value) in values {
+            let doing = format!("of {what}");
+            let version = store_if(*cx, &storage, &value, expect, &doing).await;
+            let after = format!("after store_if {doing}");
+            expect_versioned(*cx, &storage, &value, &version, &after).await;
+            let other = cx.open(&slot).await;
+            cx.expect_load(
+                &other,
+                Some(&value),
+                &format!("{after}, through a new handle"),
+            )
+            .await;
+            expect = Expect::Version(version);
+        }
+    })
+    .await;
+}
+
+/// Where [`versions_tell_apart_values_one_byte_apart`] changes one byte of a value of `len` bytes: the first
+/// and the last, the middle, a third of the way, and just past 1, 4 and 64 KiB.
+fn one_byte_offsets(len: usize) -> Vec<usize> {
+    let mut offsets = vec![0, len - 1, len / 2, len / 3, 1025, 4097, 65_537];
+    offsets.retain(|&at| at < len);
+    offsets.sort_unstable();
+    offsets.dedup();
+    offsets
+}
+
+/// Values that differ in one byte (anywhere: at the start, the end, the middle, past 1, 4 and 64 KiB) have
+/// different versions, and so does a value of the same length: each `store_if` of a value one byte apart
+/// from the current one returns a new version, the old version then conflicts, and the original value is
+/// written back with the new version. A storage that derives versions from part of a value (its first
+/// kilobytes, its length, its head and tail) shows here.
+pub async fn versions_tell_apart_values_one_byte_apart<H: Harness>(h: &H)
+where
+    H::Storage: VersionedStorage,
+{
+    let cx = Ctx::new("versions_tell_apart_values_one_byte_apart", h);
+    cx.run(async {
+        for len in [5_003, 200_003] {
+            let storage = cx.open(&cx.fresh_slot()).await;
+            let original = random_bytes(len);
+            let doing = format!("of {len} random bytes");
+            let mut version = store_if(*cx, &storage, &original, Expect::Absent, &doing).await;
+            let mut changes: Vec<(String, Bytes)> = one_byte_offsets(len)
+                .into_iter()
+                .map(|at| {
+                    let mut changed = original.to_vec();
+                    changed[at] ^= 0x10;
+                    (format!("byte {at} changed"), Bytes::from(changed))
+                })
+                .collect();
+            changes.push((
+                "every byte different, the length the same".to_owned(),
+                random_bytes(len),
+            ));
+            for (what, changed) in changes {
+                let doing = format!("of the {len}-byte value with {what}");
+                let new = store_if(
+                    *cx,
+                    &storage,
+                    &changed,
+                    Expect::Version(version.clone()),
+                    &doing,
+                )
+                .await;
+                expect_new_version(*cx, &version, &new, &format!("store_if {doing}"));
+                store_if_conflicts(
+                    *cx,
+                    &storage,
+                    &original,
+                    Expect::Version(version),
+                    &format!("with the version from before the store_if {doing}"),
+                )
+                .await;
+                let back = format!("of the original {len}-byte value again, after one with {what}");
+                version = store_if(*cx, &storage, &original, Expect::Version(new), &back).await;
+            }
+        }
     })
     .await;
 }

@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 
 use session_core::{SessionDelete, VersionedStorage};
 
-use self::gen::{names, ops, Op, ALPHABET};
+pub(crate) use self::gen::ALPHABET;
+use self::gen::{names, ops, Op};
 use self::run::{Mismatch, Run};
 pub(crate) use self::subject::{Caps, Deletable, Full, Plain, Subject, Versioned};
 use crate::context::Ctx;
