@@ -115,6 +115,8 @@ macro_rules! __cases {
             persistence_across_reopen
             concurrent_stores
             readers_never_see_a_mix
+            stores_on_different_slots_at_once
+            handles_agree_after_concurrent_stores
             session_round_trip
             random_operations
         ] $($how)*}
@@ -128,6 +130,7 @@ macro_rules! __cases {
             empty_value_after_delete
             delete_seen_by_other_handle
             delete_survives_reopen
+            delete_racing_loads_and_stores
             random_operations_with_delete
         ] $($how)*}
     };

@@ -1,4 +1,4 @@
-//! Concurrent stores on one slot.
+//! Concurrent stores: on one slot, with readers beside them, and into two slots at once.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -7,6 +7,7 @@ use bytes::Bytes;
 use session_core::SessionStorage;
 use tokio::task::JoinSet;
 
+use super::interleave::two_at_once;
 use crate::check::Check;
 use crate::context::{join_all, Ctx};
 use crate::data::{tag_of, tagged};
@@ -171,6 +172,118 @@ pub async fn readers_never_see_a_mix<H: Harness>(h: &H) {
         join_all(cx.check(), &mut tasks).await;
         let last = cx.load(&setup, "after the concurrent stores").await;
         whole_value(cx.check(), last.as_deref(), &values, "the final load");
+    })
+    .await;
+}
+
+/// Lengths of the values written at once by [`stores_on_different_slots_at_once`] and
+/// [`handles_agree_after_concurrent_stores`]: one chunk, a page and a byte, and a chunk of 64 KiB and then some.
+const AT_ONCE_LENGTHS: [usize; 3] = [9, 4097, 70_001];
+
+/// Two stores at once into two slots (a name and the same name extended by one character), in 18
+/// interleavings: each slot then holds its own value, through its handle and through a new one. A storage
+/// that stages writes in one place shared by all slots (a temporary file or key of a fixed name) mixes them
+/// up here.
+pub async fn stores_on_different_slots_at_once<H: Harness>(h: &H) {
+    let cx = Ctx::new("stores_on_different_slots_at_once", h);
+    cx.run(async {
+        for round in 0..18u64 {
+            let first = cx.fresh_slot();
+            let names = [first.clone(), format!("{first}x")];
+            let values = [
+                tagged(2 * round, AT_ONCE_LENGTHS[round as usize % 3]),
+                tagged(2 * round + 1, AT_ONCE_LENGTHS[(round as usize + 1) % 3]),
+            ];
+            let (a, b) = (cx.open(&names[0]).await, cx.open(&names[1]).await);
+            let check = cx.check();
+            let store = |storage: H::Storage, value: Bytes| async move {
+                check.store(&storage, &value, "at once with a store into another slot").await;
+                storage
+            };
+            let (a, b) = two_at_once(
+                round,
+                store(a, values[0].clone()),
+                store(b, values[1].clone()),
+            )
+            .await;
+            for (at, storage) in [a, b].iter().enumerate() {
+                let name = &names[at];
+                let doing = format!(
+                    "slot {name:?} through the handle that stored into it, after a store into another slot \
+                     at once (round {round})"
+                );
+                cx.expect_load(storage, Some(&values[at]), &doing).await;
+                let doing = format!(
+                    "slot {name:?} through a new handle, after a store into another slot at once (round \
+                     {round})"
+                );
+                cx.expect_load(&cx.open(name).await, Some(&values[at]), &doing)
+                    .await;
+            }
+        }
+    })
+    .await;
+}
+
+/// Two stores at once into one slot, in 36 interleavings (through two handles that had loaded the slot, then
+/// twice through one shared handle): afterwards every handle — those that stored and a new one — loads the
+/// same value, one of the two. A storage that caches per handle and updates the cache apart from the write
+/// (or with a version read after it) serves a value that another store replaced.
+pub async fn handles_agree_after_concurrent_stores<H: Harness>(h: &H) {
+    let cx = Ctx::new("handles_agree_after_concurrent_stores", h);
+    cx.run(async {
+        for round in 0..36u64 {
+            let slot = cx.fresh_slot();
+            let (a, b) = (
+                Arc::new(cx.open(&slot).await),
+                Arc::new(cx.open(&slot).await),
+            );
+            let b = if round < 18 { b } else { Arc::clone(&a) };
+            let first = tagged(3 * round, 64);
+            cx.store(&*a, &first, "the value before the race").await;
+            cx.expect_load(&*a, Some(&first), "handle A before the race")
+                .await;
+            cx.expect_load(&*b, Some(&first), "handle B before the race")
+                .await;
+            let values = [
+                tagged(3 * round + 1, AT_ONCE_LENGTHS[round as usize % 3]),
+                tagged(3 * round + 2, AT_ONCE_LENGTHS[(round as usize + 1) % 3]),
+            ];
+            let check = cx.check();
+            let store = |storage: Arc<H::Storage>, value: Bytes| async move {
+                check.store(&*storage, &value, "at once with another store").await;
+            };
+            two_at_once(
+                round % 18,
+                store(Arc::clone(&a), values[0].clone()),
+                store(Arc::clone(&b), values[1].clone()),
+            )
+            .await;
+            let how = if round < 18 {
+                "two handles"
+            } else {
+                "one shared handle"
+            };
+            let fresh = cx.open(&slot).await;
+            let now = cx.load(&fresh, "a new handle after the race").await;
+            if !values.iter().any(|value| now.as_deref() == Some(&value[..])) {
+                cx.same(
+                    now.as_deref(),
+                    Some(&values[1]),
+                    format_args!(
+                        "a new handle after two stores at once through {how} (round {round}) loaded neither \
+                         stored value (compared with the second)"
+                    ),
+                );
+            }
+            for (name, storage) in [("A", &a), ("B", &b)] {
+                let doing = format!(
+                    "handle {name} after two stores at once through {how} (round {round}), compared with a new \
+                     handle"
+                );
+                cx.expect_load(&**storage, now.as_deref(), &doing).await;
+            }
+        }
     })
     .await;
 }

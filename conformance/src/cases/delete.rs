@@ -1,10 +1,12 @@
 //! Cases of [`SessionDelete`].
 
+use bytes::Bytes;
 use session_core::SessionDelete;
 
+use super::interleave::three_at_once;
 use crate::check::Check;
 use crate::context::Ctx;
-use crate::data::random_bytes;
+use crate::data::{random_bytes, tagged};
 use crate::Harness;
 
 /// `storage.delete()`, failing the case on an error.
@@ -199,6 +201,90 @@ where
         delete(*cx, &b, "of the empty value").await;
         cx.expect_load(&a, None, "after deleting the empty value")
             .await;
+    })
+    .await;
+}
+
+/// Lengths of the values of [`delete_racing_loads_and_stores`]: several 64 KiB chunks, a few more, and one.
+const RACE_LENGTHS: [usize; 3] = [200_003, 70_001, 9];
+
+/// A `delete` at once with a `load` and a `store` through two other handles of the slot, in 27
+/// interleavings: the load returns the old value whole, the new value whole, or nothing; afterwards the slot
+/// holds the new value or nothing, the same through every handle. A storage that deletes a value piece by
+/// piece (chunk rows one statement at a time, say) shows a part of it here, or leaves a part of the new one.
+pub async fn delete_racing_loads_and_stores<H: Harness>(h: &H)
+where
+    H::Storage: SessionDelete,
+{
+    let cx = Ctx::new("delete_racing_loads_and_stores", h);
+    cx.run(async {
+        for round in 0..27u64 {
+            let slot = cx.fresh_slot();
+            let (deleter, reader, writer) = (
+                cx.open(&slot).await,
+                cx.open(&slot).await,
+                cx.open(&slot).await,
+            );
+            let old = tagged(2 * round, RACE_LENGTHS[round as usize % 3]);
+            let new = tagged(2 * round + 1, RACE_LENGTHS[(round as usize + 1) % 3]);
+            cx.store(&writer, &old, "the value before the race").await;
+            let check = cx.check();
+            let written = new.clone();
+            let (deleter, (reader, loaded), writer) = three_at_once(
+                round,
+                async move {
+                    delete(check, &deleter, "at once with a load and a store").await;
+                    deleter
+                },
+                async move {
+                    let loaded = check.load(&reader, "at once with a delete and a store").await;
+                    (reader, loaded)
+                },
+                async move {
+                    check
+                        .store(&writer, &written, "at once with a delete and a load")
+                        .await;
+                    writer
+                },
+            )
+            .await;
+            let whole = |got: &Option<Bytes>, allowed: &[&Bytes]| {
+                got.as_ref()
+                    .is_none_or(|got| allowed.contains(&got))
+            };
+            if !whole(&loaded, &[&old, &new]) {
+                cx.same(
+                    loaded.as_deref(),
+                    Some(&old),
+                    format_args!(
+                        "a load at once with a delete and a store (round {round}) returned neither the old \
+                         value, nor the new one, nor nothing (compared with the old value)"
+                    ),
+                );
+            }
+            let now = cx.load(&cx.open(&slot).await, "a new handle after the race").await;
+            if !whole(&now, &[&new]) {
+                cx.same(
+                    now.as_deref(),
+                    Some(&new),
+                    format_args!(
+                        "after a delete, a load and a store at once (round {round}), a new handle must load \
+                         the new value or nothing"
+                    ),
+                );
+            }
+            for (name, storage) in [
+                ("that deleted", &deleter),
+                ("that loaded", &reader),
+                ("that stored", &writer),
+            ] {
+                let doing = format!(
+                    "the handle {name}, after a delete, a load and a store at once (round {round}), compared \
+                     with a new handle"
+                );
+                cx.expect_load(storage, now.as_deref(), &doing).await;
+            }
+        }
     })
     .await;
 }

@@ -10,10 +10,12 @@
 //!   [`value_lengths_around_boundaries`], [`slot_isolation`], [`slot_names_across_the_alphabet`],
 //!   [`visibility_across_handles`], [`no_stale_value_after_another_handle_writes`],
 //!   [`persistence_across_reopen`], [`concurrent_stores`], [`readers_never_see_a_mix`],
+//!   [`stores_on_different_slots_at_once`], [`handles_agree_after_concurrent_stores`],
 //!   [`session_round_trip`], [`random_operations`].
 //! - Delete ([`run_delete`](crate::run_delete)): [`delete_then_load_is_absent`], [`delete_is_idempotent`],
 //!   [`delete_leaves_other_slots`], [`store_after_delete`], [`empty_value_after_delete`],
-//!   [`delete_seen_by_other_handle`], [`delete_survives_reopen`], [`random_operations_with_delete`].
+//!   [`delete_seen_by_other_handle`], [`delete_survives_reopen`], [`delete_racing_loads_and_stores`],
+//!   [`random_operations_with_delete`].
 //! - Versioned ([`run_versioned`](crate::run_versioned)): [`load_versioned_absent`],
 //!   [`load_versioned_sees_plain_store`], [`store_if_absent_creates`],
 //!   [`store_if_absent_on_present_conflicts`], [`store_if_stale_version_conflicts`],
@@ -50,6 +52,7 @@
 mod atomicity;
 mod concurrency;
 mod delete;
+mod interleave;
 mod journal;
 mod lease;
 mod race;
@@ -59,11 +62,14 @@ mod values;
 mod versioned;
 
 pub use self::atomicity::{store_if_is_atomic_against_delete, store_if_is_atomic_against_store};
-pub use self::concurrency::{concurrent_stores, readers_never_see_a_mix};
+pub use self::concurrency::{
+    concurrent_stores, handles_agree_after_concurrent_stores, readers_never_see_a_mix,
+    stores_on_different_slots_at_once,
+};
 pub use self::delete::{
-    delete_is_idempotent, delete_leaves_other_slots, delete_seen_by_other_handle,
-    delete_survives_reopen, delete_then_load_is_absent, empty_value_after_delete,
-    store_after_delete,
+    delete_is_idempotent, delete_leaves_other_slots, delete_racing_loads_and_stores,
+    delete_seen_by_other_handle, delete_survives_reopen, delete_then_load_is_absent,
+    empty_value_after_delete, store_after_delete,
 };
 pub use self::journal::{
     appends_change_the_version, compaction_drops_exactly_what_it_includes,
