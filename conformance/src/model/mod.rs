@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use session_core::{SessionDelete, VersionedStorage};
 
 pub(crate) use self::gen::ALPHABET;
-use self::gen::{names, ops, Op};
+use self::gen::{names, ops, Op, SLOTS};
 use self::run::{Mismatch, Run};
 pub(crate) use self::subject::{Caps, Deletable, Full, Plain, Subject, Versioned};
 use crate::context::Ctx;
@@ -67,7 +67,7 @@ pub(crate) async fn run_model<H: Harness>(cx: &Ctx<'_, H>, plan: Plan<H>) {
         }
     };
     for seed in seeds {
-        let sequence = ops(seed, OPERATIONS_PER_SEQUENCE, plan.caps, 8);
+        let sequence = ops(seed, OPERATIONS_PER_SEQUENCE, plan.caps, SLOTS);
         let short = &short;
         let attempt = |ops: Vec<Op>| async move {
             let names = names(seed, max_name, fastrand::u64(..), short);
