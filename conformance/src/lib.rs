@@ -14,11 +14,16 @@
 //!
 //! Besides cases that check one rule each, the suite runs **model-based random tests** (`random_operations`
 //! and its variants per trait): random sequences of every operation over several handles on several slots,
-//! interleaved with reopens, compared step by step with a reference model of the contract, over the whole
-//! input domain (values from 0 bytes to several MiB around powers of two and chunk sizes, every byte value;
-//! slot names over the whole alphabet and length range, related as real key schemes break them). A failure
-//! prints the seed and a shrunk, minimal sequence; [`SEED_VARIABLE`] replays a seed and
-//! [`SEQUENCES_VARIABLE`] runs more sequences (default [`DEFAULT_SEQUENCES`]).
+//! interleaved with reopens and with pairs of operations run at once (in interleavings the seed picks; the
+//! model accepts either order), each ending with a reopen, compared step by step with a reference model of
+//! the contract, over the whole input domain (values from 0 bytes to several MiB around powers of two and
+//! chunk sizes and their multiples, every byte value, values that look like other formats, equal values in
+//! several slots; slot names over the whole alphabet and length range, related as real key schemes break
+//! them). Each run draws a new random seed per sequence. A failure prints the seed and a shrunk, minimal
+//! sequence; [`SEED_VARIABLE`] replays a seed and [`SEQUENCES_VARIABLE`] runs more sequences (default
+//! [`DEFAULT_SEQUENCES`], each of [`OPERATIONS_PER_SEQUENCE`] operations). The model is the net for what no
+//! case names; the cases that check one rule each do not depend on a seed: every run makes the same checks
+//! (with fresh random slot names and value bytes), sweeping races through fixed interleavings.
 //!
 //! A case that finds a broken rule panics with a message naming the case and what differed (for byte
 //! values: the lengths and the first differing offset; never the values). Every case gives up after
@@ -66,23 +71,23 @@
 //!
 //! | clause | cases |
 //! |---|---|
-//! | `SessionStorage`: two handles on one slot see the same data | `visibility_across_handles`, `no_stale_value_after_another_handle_writes`, `round_trip`, `random_*` |
-//! | handles on different slots never see each other's data | `slot_isolation`, `slot_names_across_the_alphabet`, `delete_leaves_other_slots`, `random_*` |
+//! | `SessionStorage`: two handles on one slot see the same data | `visibility_across_handles`, `no_stale_value_after_another_handle_writes`, `handles_agree_after_concurrent_stores`, `round_trip`, `random_*` |
+//! | handles on different slots never see each other's data | `slot_isolation` (also slots holding equal bytes), `slot_names_across_the_alphabet` (names differing in case, punctuation at either end, doubled, before a separator, a leading digit, key-column lengths, 64 random names), `stores_on_different_slots_at_once`, `delete_leaves_other_slots`, `random_*` |
 //! | `load` is `Ok(None)` iff nothing is stored; absence is never an `Err` | `absent_load`, `delete_then_load_is_absent`, `random_*` |
-//! | stored bytes come back exactly; an empty value is not absence | `round_trip`, `empty_value`, `all_byte_values`, `values_that_look_like_other_formats`, `large_value`, `value_lengths_around_boundaries`, `overwrite_long_then_short`, `session_round_trip`, `empty_value_after_delete`, `random_*` |
-//! | `store` is atomic: a load sees the old or the new value, never a mix or a prefix | `concurrent_stores`, `readers_never_see_a_mix` |
-//! | concurrent stores leave exactly one of the written values | `concurrent_stores`, `readers_never_see_a_mix` |
-//! | once `store` returns `Ok`, the value is durable as the backend promises | `persistence_across_reopen`, `delete_survives_reopen`, `random_*` (reopens); `crash_keeps_acknowledged_stores`, `crash_keeps_deletes`, `crash_keeps_versions` (with [`Harness::crash`]) |
+//! | stored bytes come back exactly; an empty value is not absence | `round_trip`, `empty_value`, `all_byte_values`, `values_that_look_like_other_formats`, `large_value`, `value_lengths_around_boundaries`, `overwrite_long_then_short`, `session_round_trip`, `empty_value_after_delete`, `store_if_keeps_values_whole`, `random_*` |
+//! | `store` is atomic: a load sees the old or the new value, never a mix or a prefix | `concurrent_stores`, `readers_never_see_a_mix`, `delete_racing_loads_and_stores`, `random_*` (pairs) |
+//! | concurrent stores leave exactly one of the written values | `concurrent_stores`, `readers_never_see_a_mix`, `handles_agree_after_concurrent_stores`, `random_*` (pairs) |
+//! | once `store` returns `Ok`, the value is durable as the backend promises | `persistence_across_reopen` (lengths around chunk sizes and their multiples, lookalike values), `delete_survives_reopen`, `random_*` (reopens, and one at the end of every sequence); `crash_keeps_acknowledged_stores`, `crash_keeps_deletes`, `crash_keeps_versions` (with [`Harness::crash`]) |
 //! | no panic; every method finishes in bounded time | every case: a storage's panic fails it as such, and [`CASE_TIMEOUT`] turns a hang into a failure (in the model cases, 30 s per operation, with the seed) |
 //! | errors carry the most precise kind | `Conflict` for every refused `store_if`; `Conflict` or `InvalidInput` for a version the storage never made (`random_*`) |
 //! | `SessionDelete`: `delete` is idempotent | `delete_is_idempotent`, `random_*` |
-//! | after `delete`, every handle loads `Ok(None)` | `delete_then_load_is_absent`, `delete_seen_by_other_handle`, `load_versioned_after_delete`, `empty_value_after_delete`, `random_*` |
+//! | after `delete`, every handle loads `Ok(None)` | `delete_then_load_is_absent`, `delete_seen_by_other_handle`, `load_versioned_after_delete`, `empty_value_after_delete`, `delete_racing_loads_and_stores`, `random_*` |
 //! | `delete` leaves other slots untouched | `delete_leaves_other_slots`, `random_*` |
 //! | `VersionedStorage`: `load_versioned` returns the value with the version of exactly that value, `None` when absent | `versions_name_their_values_under_concurrency`, `load_versioned_absent`, `load_versioned_sees_plain_store`, `load_versioned_after_delete`, `store_if_on_an_empty_value`, `random_*` |
-//! | `store_if` writes only if the slot matches `expect`, atomically against every write (`store` and `delete` too) | `store_if_absent_creates`, `store_if_absent_on_present_conflicts`, `store_if_on_an_empty_value`, `store_if_current_version_succeeds`, `versioned_counter_race`, `store_if_is_atomic_against_store`, `store_if_is_atomic_against_delete`, `store_if_after_delete`, `random_*` |
+//! | `store_if` writes only if the slot matches `expect`, atomically against every write (`store` and `delete` too) | `store_if_absent_creates`, `store_if_absent_on_present_conflicts`, `store_if_on_an_empty_value`, `store_if_current_version_succeeds`, `versioned_counter_race`, `store_if_is_atomic_against_store`, `store_if_is_atomic_against_delete`, `store_if_after_delete`, `random_*` (pairs too) |
 //! | on success `store_if` returns the new value's version | `store_if_absent_creates`, `store_if_current_version_succeeds`, `store_if_of_the_same_bytes`, `versions_name_their_values_under_concurrency`, `random_*` |
 //! | on mismatch `store_if` fails with `Conflict` and writes nothing | `store_if_absent_on_present_conflicts`, `store_if_stale_version_conflicts`, `store_if_version_on_never_written_slot_conflicts`, `random_*` |
-//! | any write gives a version different from every different value's before, also across restarts | `plain_store_makes_version_stale`, `delete_makes_version_stale`, `no_stale_version_after_another_handle_writes`, `versions_survive_reopen`, `versions_never_repeat_across_reopen`, `crash_keeps_versions`, `random_*` |
+//! | any write gives a version different from every different value's before, also across restarts | `versions_tell_apart_values_one_byte_apart`, `plain_store_makes_version_stale`, `delete_makes_version_stale`, `no_stale_version_after_another_handle_writes`, `versions_survive_reopen`, `versions_never_repeat_across_reopen`, `crash_keeps_versions`, `random_*` |
 //! | a version the storage never made is refused and writes nothing | `store_if_version_on_never_written_slot_conflicts`, `random_*` |
 //! | `Harness::open` accepts every valid name up to `max_slot_len`, and refuses (never shortens) longer ones | `slot_names_across_the_alphabet`, `random_*` |
 //! | `Harness::reopen` / `Harness::crash` restart the backend (cleanly / without a clean shutdown) | relied on by the persistence and crash cases |
@@ -110,6 +115,14 @@
 //!   can pass them. Each adapter's process-level tests race writers against takeovers.
 //! - **Whether `reopen` and `crash` really restart** the backend: a harness whose `reopen` does nothing makes
 //!   the persistence cases weaker without failing them.
+//! - **Time**: a value that expires (a TTL on a key) or a cache that goes stale only after seconds; every
+//!   case runs within seconds of its writes.
+//! - **Inputs nobody listed**: a storage that mistakes values for a format the suite does not try (its lists of
+//!   format heads and text values are long, not complete), or conflates slot names by a rule the related
+//!   names and the model's random ones do not happen to meet (a hash of the name cut short, say).
+//! - **Races beyond what the cases and the model run at once**: two or three operations at a time, in the
+//!   interleavings a few yields produce on one or two threads; a window that opens only under real load or
+//!   network delay may stay shut. The model does not crash the backend (only the crash cases do).
 
 pub mod bench;
 pub mod cases;
