@@ -8,6 +8,8 @@ threaded server (connections stay concurrent and keep-alive) but lets only one r
 Usage: python s3-server.py HOST PORT   (with moto installed in that Python)
 """
 
+import os
+import signal
 import sys
 import threading
 
@@ -40,6 +42,10 @@ class OneAtATime:
 
 def main():
     host, port = sys.argv[1], int(sys.argv[2])
+    # Stop at once on SIGINT / SIGTERM: the objects live only in memory, and waiting for the handler threads
+    # of open keep-alive connections could take as long as their clients keep them.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: os._exit(0))
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(host, port, OneAtATime(app), threaded=True, request_handler=MotoRequestHandler)
 
