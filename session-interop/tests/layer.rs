@@ -12,7 +12,7 @@ use session_core::{
     AuthKey, DcEntry, DcFlags, LogoutToken, MinContext, Peer, PeerId, PeerKind, UpdateState,
 };
 use session_interop::{read, read_any, write, Format, InteropError, Session, WriteOptions};
-use support::assert_valid;
+use support::{assert_valid, with_ferogram_extras};
 
 const VECTOR: &[u8] = include_bytes!("vectors/ferogram-session_0.6.6_v8.bin");
 /// The same account with a min peer, a community flag and a future auth token (ferogram made it too).
@@ -355,21 +355,6 @@ fn min_peers_and_the_token_are_kept_and_community_flags_and_conflicts_reported()
     assert!(!format!("{imported:?}").to_lowercase().contains("aaaa"));
 }
 
-/// The account of the v8 vector plus what ferogram's extras file adds: bob seen in message 77 of the channel,
-/// and the fake token.
-fn expected_with_extras() -> Session {
-    let mut session = expected(8);
-    session.min_contexts.insert(
-        987_654_321,
-        MinContext {
-            chat_id: 1_234_567_890,
-            msg_id: 77,
-        },
-    );
-    session.logout_token = LogoutToken::new(vec![0x5a; 16]);
-    session
-}
-
 #[test]
 fn ferogram_s_min_peers_and_future_auth_token_are_read_into_the_session() {
     let mut file = vector_file();
@@ -387,7 +372,11 @@ fn ferogram_s_min_peers_and_future_auth_token_are_read_into_the_session() {
         (Format::LayerString, text.into_bytes()),
     ] {
         let imported = read(format, &bytes).unwrap();
-        assert_eq!(imported.session, expected_with_extras(), "{format}");
+        assert_eq!(
+            imported.session,
+            with_ferogram_extras(expected(8)),
+            "{format}"
+        );
         let dropped: Vec<&str> = imported.dropped.iter().map(|d| d.what.as_str()).collect();
         assert_eq!(dropped, ["community flag of 1 peers"], "{format}");
         assert_eq!(read_any(&bytes).unwrap().0, format);

@@ -9,13 +9,11 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use rusqlite::{Connection, MAIN_DB};
-use session_core::{
-    AuthKey, DcEntry, DcFlags, LogoutToken, MinContext, PeerId, PeerKind, Session, UpdateState,
-};
+use session_core::{AuthKey, DcEntry, DcFlags, MinContext, PeerId, PeerKind, Session, UpdateState};
 use session_interop::{detect, read, write, Format, InteropError, WriteOptions};
 use support::{
     assert_malformed, assert_mentions, assert_valid, full_session, peer, vector_key,
-    vector_update_state, DROPPED_BY_ALL,
+    vector_update_state, with_ferogram_extras, DROPPED_BY_ALL,
 };
 
 const VECTOR: &[u8] = include_bytes!("vectors/ferogram-session_0.6.6.sqlite");
@@ -194,25 +192,10 @@ fn each_schema_is_refused_by_the_other_reader() {
     assert_eq!(detect(&older).unwrap(), FEROGRAM);
 }
 
-/// [`vector_account`] with what the extras vector adds: bob seen in message 77 of the channel, and the
-/// fake token.
-fn extras_account() -> Session {
-    let mut session = vector_account();
-    session.min_contexts.insert(
-        987_654_321,
-        MinContext {
-            chat_id: 1_234_567_890,
-            msg_id: 77,
-        },
-    );
-    session.logout_token = LogoutToken::new(vec![0x5a; 16]);
-    session
-}
-
 #[test]
 fn ferogram_s_min_peers_and_future_auth_token_are_read_and_its_community_flags_reported() {
     let imported = read(FEROGRAM, EXTRAS).unwrap();
-    assert_eq!(imported.session, extras_account());
+    assert_eq!(imported.session, with_ferogram_extras(vector_account()));
     let dropped: Vec<&str> = imported.dropped.iter().map(|d| d.what.as_str()).collect();
     assert_eq!(dropped, ["community flag of 1 peers"]);
     assert_eq!(detect(EXTRAS).unwrap(), FEROGRAM);
@@ -244,7 +227,7 @@ fn ferogram_files_are_written_with_their_min_peers_and_token() {
     let written = write_as(FEROGRAM, &session);
     assert!(written.dropped.is_empty(), "{:?}", written.dropped);
     let back = read(FEROGRAM, &written.bytes).unwrap();
-    assert_eq!(back.session, extras_account());
+    assert_eq!(back.session, with_ferogram_extras(vector_account()));
     assert!(back.dropped.is_empty(), "{:?}", back.dropped);
     // The min_peers and meta rows are ferogram's own (its community flag was reported on reading).
     let only = |all: Vec<String>| -> Vec<String> {
@@ -259,7 +242,7 @@ fn ferogram_files_are_written_with_their_min_peers_and_token() {
 
 #[test]
 fn layer_client_files_have_no_place_for_min_peers_or_a_token() {
-    let written = write_as(LAYER, &extras_account());
+    let written = write_as(LAYER, &with_ferogram_extras(vector_account()));
     assert_mentions(
         &written.dropped,
         &[
@@ -280,7 +263,7 @@ fn layer_client_files_have_no_place_for_min_peers_or_a_token() {
 
 #[test]
 fn min_contexts_a_reader_would_refuse_are_reported_not_written() {
-    let mut session = extras_account();
+    let mut session = with_ferogram_extras(vector_account());
     for (user, chat_id, msg_id) in [(5, 0, 1), (-6, 1, 1), (7, 1, 0), (8, -9, 3)] {
         session
             .min_contexts

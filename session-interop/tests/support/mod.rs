@@ -107,6 +107,20 @@ pub(crate) fn vector_peers_as(bot: PeerKind, channel: PeerKind) -> Vec<(PeerId, 
     ]
 }
 
+/// `session` with what ferogram's extras vectors add to the account (`vectors/README.md`): bob seen in
+/// message 77 of the channel, and the fake token 0x5a × 16.
+pub(crate) fn with_ferogram_extras(mut session: Session) -> Session {
+    session.min_contexts.insert(
+        987_654_321,
+        MinContext {
+            chat_id: 1_234_567_890,
+            msg_id: 77,
+        },
+    );
+    session.logout_token = LogoutToken::new(vec![0x5a; 16]);
+    session
+}
+
 /// A logout token no output may show: [`full_session`]'s.
 pub(crate) const SECRET_TOKEN: &[u8] = b"SECRET-LOGOUT-TOKEN-0123456789";
 
