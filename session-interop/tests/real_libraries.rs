@@ -18,10 +18,12 @@ mod reallibs {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use serde_json::{json, Map, Value};
-    use session_core::{DcEntry, LogoutToken, MinContext, PeerId, PeerKind};
+    use session_core::{DcEntry, PeerId, PeerKind};
     use session_interop::{read, write, Dropped, Format, Session, TelethonSchema, WriteOptions};
 
-    use crate::support::{vector_key, vector_peers_as, vector_update_state, vector_user};
+    use crate::support::{
+        vector_key, vector_peers_as, vector_update_state, vector_user, with_ferogram_extras,
+    };
 
     /// How to get the libraries, for the message of a test that cannot find them.
     const INSTALL_HINT: &str = "these tests need the real Telethon, Pyrogram and GramJS: install them into a \
@@ -673,20 +675,6 @@ mod reallibs {
         view
     }
 
-    /// `session` with what ferogram's `-extras` files add and a session holds: bob seen in message 77 of the
-    /// channel, and the fake future auth token (the 16 bytes `5a`).
-    fn with_extras(mut session: Session) -> Session {
-        session.min_contexts.insert(
-            987_654_321,
-            MinContext {
-                chat_id: CHANNEL_ID,
-                msg_id: 77,
-            },
-        );
-        session.logout_token = LogoutToken::new(vec![0x5a; 16]);
-        session
-    }
-
     /// The account of ferogram's SQLite file: DC 2 with both addresses, key, salt and clock offset, the update
     /// state, alice, the broadcast channel and the basic group.
     fn ferogram_account() -> Session {
@@ -734,7 +722,7 @@ mod reallibs {
         ours_load_in_library(
             "ferogram-sqlite-extras",
             (Format::FerogramSqlite, WriteOptions::default()),
-            &with_extras(account()),
+            &with_ferogram_extras(account()),
             ("ferogram-sqlite", "account.sqlite"),
             &with_extras_seen(ferogram_sqlite_view(Format::FerogramSqlite)),
         );
@@ -748,7 +736,7 @@ mod reallibs {
         ours_load_in_library(
             "layer-sqlite",
             (Format::LayerSqlite, WriteOptions::default()),
-            &with_extras(account()),
+            &with_ferogram_extras(account()),
             ("ferogram-sqlite", "account.sqlite"),
             &ferogram_sqlite_view(Format::LayerSqlite),
         );
@@ -798,7 +786,7 @@ mod reallibs {
             "ferogram-sqlite-extras",
             ("ferogram-sqlite-extras", "account.sqlite"),
             Format::FerogramSqlite,
-            &with_extras(ferogram_account()),
+            &with_ferogram_extras(ferogram_account()),
             &[&["community"]],
         );
     }
@@ -820,14 +808,14 @@ mod reallibs {
             "ferogram-binary-extras",
             ("ferogram-binary-extras", "account.session"),
             Format::Layer,
-            &with_extras(ferogram_account()),
+            &with_ferogram_extras(ferogram_account()),
             &[&["community"]],
         );
         library_output_reads_as(
             "ferogram-binary-string-extras",
             ("ferogram-binary-string-extras", "session.txt"),
             Format::LayerString,
-            &with_extras(ferogram_account()),
+            &with_ferogram_extras(ferogram_account()),
             &[&["community"]],
         );
     }

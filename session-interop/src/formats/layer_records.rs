@@ -85,11 +85,11 @@ pub(super) fn channel_kind_byte(kind: PeerKind) -> Option<u8> {
     }
 }
 
-/// Whether a min-peer reference (a user seen in message `message` of peer `peer`) is plausible: a positive
-/// user id and message id. Any peer id: ferogram records a user seen through `inputPeerSelf` (the account's
-/// own chat) with peer id 0.
-pub(super) fn min_peer_ok(user: i64, _peer: i64, message: i64) -> bool {
-    user > 0 && (1..=i64::from(i32::MAX)).contains(&message)
+/// Whether a min-peer reference (a user seen in message `message` of some chat) is plausible: a positive
+/// user id and message id. Any chat id: ferogram records a user seen through `inputPeerSelf` (the account's
+/// own chat) with chat id 0.
+pub(super) fn min_peer_ok(user: i64, message: i32) -> bool {
+    user > 0 && message > 0
 }
 
 /// The min contexts of checked min-peer references `(user, chat, message)`, by user id: a user listed more

@@ -43,7 +43,7 @@
 //!   `channel_kind` 0xFF. Ids are bare ids and must be valid in their class.
 //! - Min peers (a user seen only as a "min" user, in message `msg` of chat `peer`) are the
 //!   [min contexts](session_core::Session::min_contexts), by user id, `peer` as the chat id: the user id must
-//!   be positive, the chat id not 0 and the message id positive. A user listed twice keeps its first listing
+//!   be positive and the message id positive (any chat id: ferogram uses 0 for the account's own chat). A user listed twice keeps its first listing
 //!   (as session-ferogram does); the later ones are reported.
 //! - The token is the [logout token](session_core::Session::logout_token) (ferogram's `future_auth_token`,
 //!   a secret: it is never shown, and no report or error quotes it). An empty token is no token; one longer

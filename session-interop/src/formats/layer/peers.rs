@@ -101,7 +101,7 @@ pub(super) fn min_contexts(
         let user = cursor.i64("a min peer's user id")?;
         let peer = cursor.i64("a min peer's chat id")?;
         let message = cursor.i32("a min peer's message id")?;
-        if !layer_records::min_peer_ok(user, peer, message.into()) {
+        if !layer_records::min_peer_ok(user, message) {
             return Err(cursor.error("a min peer whose user id or message id is not positive"));
         }
         references.push((user, peer, message));

@@ -38,8 +38,8 @@
 //!   library records bots). Flags are 0 or 1, never both; users and groups have no channel kind. Set
 //!   community flags are reported dropped (counted).
 //! - `min_peers` rows (a user seen only as a min user, in message `msg_id` of chat `peer_id`) are the
-//!   [min contexts](Session::min_contexts) by user id: the user id must be positive, the chat id not 0 and
-//!   the message id a positive 32-bit number. A user listed twice keeps its first row (as session-ferogram
+//!   [min contexts](Session::min_contexts) by user id: the user id must be positive and the message id a
+//!   positive 32-bit number (any chat id: ferogram uses 0 for the account's own chat). A user listed twice keeps its first row (as session-ferogram
 //!   does); the later ones are reported.
 //!
 //! # Writing
@@ -55,7 +55,7 @@
 //! an address, conflicting values of repeated entries of one endpoint, IPv6 flow info and scope ids; bots'
 //! bot flag; peers with a min access hash, users and channels without an access hash, usernames and phone
 //! numbers, a second peer with the same bare id (the table's key); min contexts whose ids the reader would
-//! refuse (a user or message id not positive, a chat id of 0); in layer-client files, also basic groups,
+//! refuse (a user or message id not positive); in layer-client files, also basic groups,
 //! channel kinds, min contexts and the logout token (it has no place for any of them: the logout token is
 //! reported by name only); the api id, test-mode flag, takeout id, device info and times.
 //!

@@ -279,7 +279,7 @@ impl Reader<'_> {
                 let [user, peer, message] = [0, 1, 2].map(|index| self.value::<i64>(row, index));
                 let (user, peer, message) = (user?, peer?, message?);
                 match i32::try_from(message) {
-                    Ok(message) if layer_records::min_peer_ok(user, peer, message.into()) => {
+                    Ok(message) if layer_records::min_peer_ok(user, message) => {
                         Ok((user, peer, message))
                     }
                     _ => {

@@ -307,7 +307,7 @@ fn min_peer_rows(
         .min_contexts
         .iter()
         .map(|(&user, context)| (user, context.chat_id, context.msg_id))
-        .partition(|&(user, chat, message)| layer_records::min_peer_ok(user, chat, message.into()));
+        .partition(|&(user, _, message)| layer_records::min_peer_ok(user, message));
     if !invalid.is_empty() {
         dropped.push(Dropped::new(
             format!(
