@@ -32,10 +32,11 @@ pub(crate) enum Command {
     /// Show a session's format and a redacted summary
     ///
     /// The detected format, DCs with addresses and auth key ids (never key bytes), test mode, user, update
-    /// state, peer counts by kind, device info, api id, and what reading it dropped. With --json, one JSON
-    /// object with the keys format, home_dc, dcs (id, ipv4, ipv6, auth_key_id, ...), user (id, is_bot, ...),
-    /// update_state (pts, qts, date, seq, ...), peers (the number of cached peers), peer_kinds, device,
-    /// api_id, test_mode and dropped.
+    /// state, peer counts by kind, min contexts, whether there is a logout token (never its bytes), device
+    /// info, api id, and what reading it dropped. With --json, one JSON object with the keys format,
+    /// home_dc, dcs (id, ipv4, ipv6, auth_key_id, ...), user (id, is_bot, ...), update_state (pts, qts, date,
+    /// seq, ...), peers (the number of cached peers), peer_kinds, min_contexts (a count), logout_token (true
+    /// or false), device, api_id, test_mode and dropped.
     #[command(after_help = help::source_after_help())]
     Inspect(InspectArgs),
     /// Convert a session to another library's format
