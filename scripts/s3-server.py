@@ -42,6 +42,8 @@ class OneAtATime:
 
 def main():
     host, port = sys.argv[1], int(sys.argv[2])
+    # moto routes requests to its own API by this port, as its own server sets it.
+    os.environ.setdefault("MOTO_PORT", str(port))
     # Stop at once on SIGINT / SIGTERM: the objects live only in memory, and waiting for the handler threads
     # of open keep-alive connections could take as long as their clients keep them.
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -546,8 +546,8 @@ fn read_peers(r: &mut Reader<'_>) -> Result<PeerMap, CodecError> {
     let mut peers = ChunkedStore::new();
     let mut last = None;
     for _ in 0..n {
-        // Built whole, then moved into its chunk once. Pushing `(id, EMPTY_PEER)` and filling it in place was
-        // slower (about 12% of a decode's CPU time): the pair was still built on the stack and copied in first.
+        // Built whole, then moved into its chunk once. Pushing an empty peer and filling it in place was slower
+        // (about 12% of a decode's CPU time): the pair was still built on the stack and copied in first.
         let entry = read_peer(r, last)?;
         last = Some(entry.0);
         peers.push(entry);
